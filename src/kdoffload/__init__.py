@@ -1,0 +1,23 @@
+"""kdoffload: knowledge distillation for mobile edge computation offloading (Chen et al., 2020).
+
+Public API::
+
+    import kdoffload as kd
+    req = kd.sample(n, preset="wide", num_subtasks=6, seed=0)
+    kd.latency(req, decisions)            # (n,) seconds
+    kd.solve(req, method="dp")            # (n, |A|) optimal decisions
+"""
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from .policy import Policy
+from .solvers import (
+    DynamicProgramming, ExhaustiveSearch, FixedLocation, Greedy, IntegerProgram, RandomPolicy,
+    heuristic, solve,
+)
+from .system import PRESETS, Requirements, cost, cost_tensors, energy, latency, sample
+
+try:
+    __version__ = _version("kdoffload")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,281 @@
+"""Exact solvers (exhaustive search, dynamic programming, integer program) and heuristics.
+
+All of them implement :class:`kdoffload.policy.Policy` and minimise the additive cost
+tensors of :func:`kdoffload.system.cost_tensors`, so they never need to know which
+objective they minimise.
+
+Ties: every exact solver returns, among the decisions whose cost is within a relative
+``TIE_RTOL`` of the optimum, the lexicographically smallest one (``I_0`` most
+significant, device < edge < cloud). Exhaustive search enumerates decisions in that
+order; dynamic programming picks the smallest feasible location at each step of its
+forward pass; the integer program adds a tiny lexicographic tie-breaking term to its
+objective.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+
+from .system import (
+    DEVICE, NUM_LOCATIONS, OBJECTIVES, Requirements, check_choice, cost_tensors,
+)
+
+#: Decisions whose cost is within this relative distance of the optimum count as ties.
+TIE_RTOL = 1e-9
+
+
+@dataclass
+class CostPolicy:
+    """Base for policies that read the cost tensors of an objective.
+
+    Parameters
+    ----------
+    objective : {"latency", "energy", "weighted"}
+    weight : float
+        Latency weight of the ``weighted`` objective.
+    output_return : bool
+        Whether the task output must come back to the device (ambiguities.md 1).
+    """
+
+    objective: str = "latency"
+    weight: float = 0.5
+    output_return: bool = True
+
+    def __post_init__(self):
+        check_choice("objective", self.objective, OBJECTIVES)
+
+    def tensors(self, req: Requirements) -> tuple[np.ndarray, np.ndarray]:
+        return cost_tensors(req, self.objective, self.weight, self.output_return)
+
+
+def all_decisions(num_subtasks: int) -> np.ndarray:
+    """Every decision, shape (3**|A|, |A|), in lexicographic order (``I_0`` most significant)."""
+    return np.array(list(itertools.product(range(NUM_LOCATIONS), repeat=num_subtasks)), dtype=np.int64)
+
+
+def all_decision_costs(computation: np.ndarray, transfer: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """Cost (n, m) of each of ``m`` decisions (m, |A|) for each of ``n`` instances."""
+    n, num_subtasks, _ = computation.shape
+    total = transfer[:, 0, DEVICE, :][:, decisions[:, 0]]
+    for t in range(num_subtasks):
+        total = total + computation[:, t, :][:, decisions[:, t]]
+        if t > 0:
+            total = total + transfer[:, t][:, decisions[:, t - 1], decisions[:, t]]
+    return total + transfer[:, num_subtasks, :, DEVICE][:, decisions[:, -1]]
+
+
+@dataclass
+class ExhaustiveSearch(CostPolicy):
+    """Optimal decisions by scoring all 3**|A| decisions (the paper's "Optimal").
+
+    ``max_elements`` bounds the (instances x decisions) cost matrix of one chunk, so
+    memory stays at about ``8 * max_elements`` bytes whatever n is.
+    """
+
+    max_elements: int = 1 << 22
+    name: str = "optimal_exhaustive"
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        computation, transfer = self.tensors(req)
+        decisions = all_decisions(req.num_subtasks)
+        chunk = max(1, self.max_elements // len(decisions))
+        result = np.empty((req.n, req.num_subtasks), dtype=np.int64)
+        for start in range(0, req.n, chunk):
+            part = slice(start, start + chunk)
+            costs = all_decision_costs(computation[part], transfer[part], decisions)
+            best = costs.min(axis=1, keepdims=True)
+            first_tie = np.argmax(costs <= best * (1 + TIE_RTOL), axis=1)
+            result[part] = decisions[first_tie]
+        return result
+
+
+@dataclass
+class DynamicProgramming(CostPolicy):
+    """Optimal decisions by dynamic programming along the chain (|A| * 9 steps, vectorised).
+
+    ``cost_to_go[:, t, j]`` is the least cost of everything from running subtask t at
+    location j to the end (its computation, later transfers and computations, and the
+    return of the output).
+    """
+
+    name: str = "optimal_dp"
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        computation, transfer = self.tensors(req)
+        n, num_subtasks = req.n, req.num_subtasks
+        cost_to_go = np.empty((n, num_subtasks, NUM_LOCATIONS))
+        cost_to_go[:, -1] = computation[:, -1] + transfer[:, num_subtasks, :, DEVICE]
+        for t in range(num_subtasks - 2, -1, -1):
+            cost_to_go[:, t] = computation[:, t] + (transfer[:, t + 1] + cost_to_go[:, t + 1, None, :]).min(axis=2)
+        rows = np.arange(n)
+        previous = np.full(n, DEVICE)
+        optimum = (transfer[:, 0, DEVICE, :] + cost_to_go[:, 0]).min(axis=1)
+        threshold = optimum * (1 + TIE_RTOL)
+        spent = np.zeros(n)
+        result = np.empty((n, num_subtasks), dtype=np.int64)
+        for t in range(num_subtasks):
+            hop = transfer[rows, t, previous, :]
+            choice = np.argmax(spent[:, None] + hop + cost_to_go[:, t] <= threshold[:, None], axis=1)
+            spent += hop[rows, choice] + computation[rows, t, choice]
+            result[:, t] = previous = choice
+        return result
+
+
+@dataclass
+class IntegerProgram(CostPolicy):
+    """Optimal decisions from a 0-1 integer program solved by PuLP's bundled CBC.
+
+    The placement is a shortest path through a layered graph: a source (the device
+    holding the input), one layer of three nodes per subtask, and a sink (the device
+    receiving the output). Binary ``x[t, i, j]`` = 1 if the path goes from location i
+    of subtask t-1 to location j of subtask t; its cost is ``transfer[t, i, j] +
+    computation[t, j]``. Constraints: one unit leaves the source, and flow is conserved
+    at every node. The constraint matrix is a network matrix, so the LP relaxation is
+    integral and CBC solves it without branching. ``batch_size`` instances share one
+    model (they are independent blocks), which amortises the start-up of CBC.
+
+    Each instance's costs are divided by a positive scale (the cheapest of the three
+    single-location decisions), which leaves its argmin unchanged; a term of at most
+    ``1e-7`` favouring lexicographically smaller decisions breaks ties.
+    """
+
+    batch_size: int = 1000
+    name: str = "optimal_ilp"
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        computation, transfer = self.tensors(req)
+        result = np.empty((req.n, req.num_subtasks), dtype=np.int64)
+        for start in range(0, req.n, self.batch_size):
+            part = slice(start, start + self.batch_size)
+            result[part] = self._solve_batch(computation[part], transfer[part])
+        return result
+
+    @staticmethod
+    def edge_costs(computation: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+        """Scaled edge costs (n, |A| + 1, 3, 3) of the layered graph, tie-break term included.
+
+        Layer t < |A| holds the edges into subtask t (from the device for t = 0, so only
+        row ``i = 0`` is used); layer |A| holds the edges to the sink (column 0).
+        """
+        n, num_subtasks, _ = computation.shape
+        edges = transfer.copy()
+        edges[:, :num_subtasks] += computation[:, :, None, :]
+        fixed = np.stack([
+            edges[:, 0, DEVICE, j] + edges[:, 1:num_subtasks, j, j].sum(axis=1) + edges[:, num_subtasks, j, DEVICE]
+            for j in range(NUM_LOCATIONS)
+        ], axis=1)
+        scale = fixed.min(axis=1)
+        scale = np.where(scale > 0, scale, 1.0)
+        edges /= scale[:, None, None, None]
+        place_value = NUM_LOCATIONS ** np.arange(num_subtasks - 1, -1, -1) / NUM_LOCATIONS ** num_subtasks
+        tie_break = 1e-7 * place_value[:, None] * np.arange(NUM_LOCATIONS)[None, :]
+        edges[:, :num_subtasks] += tie_break[None, :, None, :]
+        return edges
+
+    def _solve_batch(self, computation: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+        n, num_subtasks, _ = computation.shape
+        edges = self.edge_costs(computation, transfer)
+        model = pulp.LpProblem("offloading", pulp.LpMinimize)
+        objective_terms = []
+        node_in, node_out = {}, {}
+        variables = {}
+        for k in range(n):
+            for t in range(num_subtasks + 1):
+                sources = [DEVICE] if t == 0 else range(NUM_LOCATIONS)
+                targets = [DEVICE] if t == num_subtasks else range(NUM_LOCATIONS)
+                for i in sources:
+                    for j in targets:
+                        var = pulp.LpVariable(f"x_{k}_{t}_{i}_{j}", cat=pulp.LpBinary)
+                        variables[k, t, i, j] = var
+                        objective_terms.append((var, float(edges[k, t, i, j])))
+                        if t < num_subtasks:
+                            node_in.setdefault((k, t, j), []).append(var)
+                        if t > 0:
+                            node_out.setdefault((k, t - 1, i), []).append(var)
+        model.setObjective(pulp.LpAffineExpression(objective_terms))
+        for k in range(n):
+            model.addConstraint(pulp.lpSum(variables[k, 0, DEVICE, j] for j in range(NUM_LOCATIONS)) == 1, f"src_{k}")
+            for t in range(num_subtasks):
+                for j in range(NUM_LOCATIONS):
+                    inflow = pulp.LpAffineExpression([(v, 1.0) for v in node_in[k, t, j]])
+                    outflow = pulp.LpAffineExpression([(v, -1.0) for v in node_out[k, t, j]])
+                    model.addConstraint(inflow + outflow == 0, f"flow_{k}_{t}_{j}")
+        status = model.solve(pulp.PULP_CBC_CMD(msg=False, options=["dualTolerance 1e-10", "primalTolerance 1e-10"]))
+        if pulp.LpStatus[status] != "Optimal":
+            raise RuntimeError(f"CBC did not solve the offloading program: status {pulp.LpStatus[status]}")
+        decisions = np.empty((n, num_subtasks), dtype=np.int64)
+        for k in range(n):
+            for t in range(num_subtasks):
+                flows = [sum(v.varValue or 0.0 for v in node_in[k, t, j]) for j in range(NUM_LOCATIONS)]
+                decisions[k, t] = int(np.argmax(flows))
+        return decisions
+
+
+@dataclass
+class Greedy(CostPolicy):
+    """Subtask by subtask, the location minimising its own computation cost plus the
+    transfer from the previous subtask's location (ambiguities.md 7); ties go to the
+    lower location index. The return of the output is not looked ahead to."""
+
+    name: str = "greedy"
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        computation, transfer = self.tensors(req)
+        rows = np.arange(req.n)
+        previous = np.full(req.n, DEVICE)
+        result = np.empty((req.n, req.num_subtasks), dtype=np.int64)
+        for t in range(req.num_subtasks):
+            previous = result[:, t] = np.argmin(computation[:, t] + transfer[rows, t, previous, :], axis=1)
+        return result
+
+
+@dataclass
+class FixedLocation:
+    """Every subtask at one location: 0 ("local"), 1 ("edge") or 2 ("cloud")."""
+
+    location: int
+    name: str = ""
+
+    def __post_init__(self):
+        if self.location not in (0, 1, 2):
+            raise ValueError(f"location must be 0, 1 or 2, got location = {self.location!r}")
+        self.name = self.name or ("local", "edge", "cloud")[self.location]
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        return np.full((req.n, req.num_subtasks), self.location, dtype=np.int64)
+
+
+@dataclass
+class RandomPolicy:
+    """Each subtask at a uniformly random location; ``decide`` is a pure function of
+    ``seed`` and the batch size (a fresh ``numpy.random.Generator`` per call)."""
+
+    seed: int = 0
+    name: str = "random"
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        return np.random.default_rng(self.seed).integers(0, NUM_LOCATIONS, size=(req.n, req.num_subtasks))
+
+
+EXACT_SOLVERS = {"exhaustive": ExhaustiveSearch, "dp": DynamicProgramming, "ilp": IntegerProgram}
+
+
+def solve(req: Requirements, method: str = "dp", objective: str = "latency", weight: float = 0.5,
+          output_return: bool = True) -> np.ndarray:
+    """Optimal decisions (n, |A|) by ``method`` in {"dp", "exhaustive", "ilp"}."""
+    solver = EXACT_SOLVERS[check_choice("method", method, EXACT_SOLVERS)]
+    return solver(objective=objective, weight=weight, output_return=output_return).decide(req)
+
+
+def heuristic(name: str, seed: int = 0, **cost_options) -> object:
+    """A heuristic policy by name: "greedy", "local", "edge", "cloud" or "random"."""
+    check_choice("heuristic", name, ("greedy", "local", "edge", "cloud", "random"))
+    if name == "greedy":
+        return Greedy(**cost_options)
+    if name == "random":
+        return RandomPolicy(seed=seed)
+    return FixedLocation(("local", "edge", "cloud").index(name))
