@@ -6,18 +6,20 @@ Public API::
     req = kd.sample(n, preset="wide", num_subtasks=6, seed=0)
     kd.latency(req, decisions)            # (n,) seconds
     kd.solve(req, method="dp")            # (n, |A|) optimal decisions
+    data = kd.labelled_dataset(1000)      # cached, labelled by PuLP/CBC
 """
 
 from importlib.metadata import PackageNotFoundError, version as _version
-
-from .policy import Policy
-from .solvers import (
-    DynamicProgramming, ExhaustiveSearch, FixedLocation, Greedy, IntegerProgram, RandomPolicy,
-    heuristic, solve,
-)
-from .system import PRESETS, Requirements, cost, cost_tensors, energy, latency, sample
 
 try:
     __version__ = _version("kdoffload")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
+
+from .data import LabelledDataset, features, label, labelled_dataset, paper_datasets  # noqa: E402
+from .policy import Policy  # noqa: E402
+from .solvers import (  # noqa: E402
+    DynamicProgramming, ExhaustiveSearch, FixedLocation, Greedy, IntegerProgram, RandomPolicy,
+    heuristic, solve,
+)
+from .system import PRESETS, Requirements, cost, cost_tensors, energy, latency, sample  # noqa: E402

@@ -1,0 +1,176 @@
+"""Features, labelled datasets, the on-disk cache and parallel labelling.
+
+Features
+    S = (E, D, p1, p2, b1, b2) flattened: |A| + (|A| + 1) + 4 numbers (17 at |A| = 6),
+    see :func:`features` for the scaling.
+
+Cache
+    :data:`memory` is a ``joblib.Memory`` in ``$KDOFFLOAD_CACHE_DIR`` (default
+    ``~/.cache/kdoffload``). Cached functions take the package version as an argument,
+    so a new release never reads an old entry; every other argument is part of the key.
+    ``kdoffload.data.memory.clear()`` empties it.
+
+Parallel labelling
+    Labels are computed over chunks with ``joblib.Parallel``. On a cluster, switch the
+    backend to Dask without touching this code::
+
+        from dask.distributed import Client
+        import joblib
+        client = Client("scheduler-address:8786")   # or Client(LocalCluster())
+        with joblib.parallel_config(backend="dask"):
+            data = kd.labelled_dataset(100_000, cache=False)
+
+    Labels do not depend on the chunking, the backend or ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import __version__
+from .solvers import EXACT_SOLVERS
+from .system import PRESETS, Requirements, check_choice, check_count, sample
+
+#: Divisors of the "range" feature scaling: the upper ends of the wide (§5.1) ranges,
+#: so every wide-preset feature lies in [0, 1] and narrow samples are scaled identically.
+FEATURE_SCALE = {name: high for name, (low, high) in PRESETS["wide"].items()}
+
+memory = joblib.Memory(
+    os.environ.get("KDOFFLOAD_CACHE_DIR", Path.home() / ".cache" / "kdoffload"), verbose=0
+)
+
+
+def progress_enabled(progress: bool | None) -> bool:
+    """``progress`` if given, else False when ``KDOFFLOAD_PROGRESS=0`` is set, else True."""
+    if progress is not None:
+        return bool(progress)
+    return os.environ.get("KDOFFLOAD_PROGRESS", "1") != "0"
+
+
+def feature_width(num_subtasks: int) -> int:
+    """Length of the feature vector: |A| + (|A| + 1) + 4."""
+    return 2 * num_subtasks + 5
+
+
+def features(req: Requirements) -> np.ndarray:
+    """The requirement S = (E, D, p1, p2, b1, b2) as an (n, 2|A| + 5) float32 matrix.
+
+    Each field is divided by the upper end of its wide (§5.1) range
+    (:data:`FEATURE_SCALE`), a fixed scaling that needs no fitting and maps the
+    wide preset into [0, 1].
+    """
+    columns = [
+        req.E / FEATURE_SCALE["E"],
+        req.D / FEATURE_SCALE["D"],
+        np.stack([req.p1 / FEATURE_SCALE["p1"], req.p2 / FEATURE_SCALE["p2"],
+                  req.b1 / FEATURE_SCALE["b1"], req.b2 / FEATURE_SCALE["b2"]], axis=1),
+    ]
+    return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LabelledDataset:
+    """Requirements with their exact labels.
+
+    Attributes
+    ----------
+    requirements : Requirements
+    labels : array (n, |A|) int64
+        Optimal locations from the exact solver named in ``solver``.
+    preset, seed, solver : str, int, str
+        How the dataset was made.
+    """
+
+    requirements: Requirements
+    labels: np.ndarray
+    preset: str
+    seed: int
+    solver: str
+
+    def __len__(self) -> int:
+        return self.requirements.n
+
+    @property
+    def features(self) -> np.ndarray:
+        """Scaled features (n, 2|A| + 5), see :func:`kdoffload.data.features`."""
+        return features(self.requirements)
+
+
+def label(req: Requirements, solver: str = "ilp", objective: str = "latency", weight: float = 0.5,
+          output_return: bool = True, n_jobs: int = -1, chunk_size: int = 2000,
+          progress: bool | None = None) -> np.ndarray:
+    """Optimal decisions (n, |A|) by ``solver``, computed over chunks in parallel.
+
+    Parameters
+    ----------
+    solver : {"ilp", "dp", "exhaustive"}
+    n_jobs : int
+        Workers for ``joblib.Parallel`` (-1: all cores); ignored inside a
+        ``joblib.parallel_config(backend="dask")`` block that sets its own.
+    chunk_size : int
+        Requirements per task (and per CBC model for "ilp").
+    progress : bool or None
+        Show a tqdm bar over chunks (None: on unless ``KDOFFLOAD_PROGRESS=0``).
+    """
+    check_choice("solver", solver, EXACT_SOLVERS)
+    chunk_size = check_count("chunk_size", chunk_size)
+    policy = EXACT_SOLVERS[solver](objective=objective, weight=weight, output_return=output_return)
+    starts = range(0, req.n, chunk_size)
+    if len(starts) == 1:
+        return policy.decide(req)
+    tasks = (joblib.delayed(policy.decide)(req.take(slice(s, s + chunk_size))) for s in starts)
+    results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    bar = tqdm(results, total=len(starts), desc=f"labels ({solver})", unit="chunk",
+               disable=not progress_enabled(progress))
+    return np.concatenate(list(bar), axis=0)
+
+
+def _build_dataset(n, preset, num_subtasks, seed, solver, objective, weight, output_return, version,
+                   n_jobs, chunk_size, progress) -> LabelledDataset:
+    req = sample(n, preset, num_subtasks, seed)
+    labels = label(req, solver, objective, weight, output_return, n_jobs, chunk_size, progress)
+    return LabelledDataset(req, labels, preset, seed, solver)
+
+
+_cached_build_dataset = memory.cache(_build_dataset, ignore=["n_jobs", "chunk_size", "progress"])
+
+
+def labelled_dataset(n: int, preset: str = "wide", num_subtasks: int = 6, seed: int = 0,
+                     solver: str = "ilp", objective: str = "latency", weight: float = 0.5,
+                     output_return: bool = True, n_jobs: int = -1, chunk_size: int = 2000,
+                     progress: bool | None = None, cache: bool = True) -> LabelledDataset:
+    """``n`` requirements drawn by :func:`kdoffload.sample` with labels from ``solver``.
+
+    The result is cached on disk (key: every argument but ``n_jobs``, ``chunk_size``
+    and ``progress``, plus the package version), so a later call with the same
+    arguments, from any notebook, loads it. ``cache=False`` recomputes and stores nothing.
+    """
+    check_count("n", n)
+    check_count("num_subtasks", num_subtasks)
+    check_choice("preset", preset, PRESETS)
+    check_choice("solver", solver, EXACT_SOLVERS)
+    build = _cached_build_dataset if cache else _build_dataset
+    return build(n, preset, num_subtasks, seed, solver, objective, weight, output_return, __version__,
+                 n_jobs, chunk_size, progress)
+
+
+def paper_datasets(seed: int = 0, train_size: int = 100_000, test_size: int = 10_000, narrow_size: int = 1_000,
+                   **options) -> dict[str, LabelledDataset]:
+    """The paper's three datasets: ``train`` and ``test`` (wide, §5.1) and ``narrow`` (§5.2).
+
+    Their seeds are three independent streams spawned from ``seed`` by
+    ``numpy.random.SeedSequence``, so the sets never share samples. ``options`` go to
+    :func:`labelled_dataset` (solver, num_subtasks, output_return, ...).
+    """
+    seeds = [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(3)]
+    return {
+        "train": labelled_dataset(train_size, "wide", seed=seeds[0], **options),
+        "test": labelled_dataset(test_size, "wide", seed=seeds[1], **options),
+        "narrow": labelled_dataset(narrow_size, "narrow", seed=seeds[2], **options),
+    }
