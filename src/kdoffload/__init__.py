@@ -23,3 +23,4 @@ from .solvers import (  # noqa: E402
     heuristic, solve,
 )
 from .system import PRESETS, Requirements, cost, cost_tensors, energy, latency, sample  # noqa: E402
+from .evaluate import evaluate, latency_ratios, normalized_latency, summarize  # noqa: E402

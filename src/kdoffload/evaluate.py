@@ -1,0 +1,57 @@
+"""Evaluation of policies: latency normalised to the optimal decisions (ambiguities.md 6).
+
+"Normalised latency" is not defined in the paper. Our default is the ratio of mean
+latencies over a test set, ``mean(latency(policy)) / mean(latency(optimal))``. Because
+``1/b`` is heavy-tailed, we also report the mean and the median of the per-sample ratios
+``latency(policy)_k / latency(optimal)_k``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .system import Requirements, check_decisions, latency
+
+
+def normalized_latency(req: Requirements, decisions, optimal_decisions, output_return: bool = True) -> float:
+    """Mean latency of ``decisions`` divided by the mean latency of ``optimal_decisions``."""
+    return float(latency(req, decisions, output_return).mean() / latency(req, optimal_decisions, output_return).mean())
+
+
+def latency_ratios(req: Requirements, decisions, optimal_decisions, output_return: bool = True) -> np.ndarray:
+    """Per-sample ratios (n,) of the latency of ``decisions`` to the optimal latency.
+
+    A sample whose optimal latency is 0 (only possible with zero cycles and sizes) gets
+    ratio 1 if the policy also reaches 0, else ``inf``.
+    """
+    policy_latency = latency(req, decisions, output_return)
+    optimal_latency = latency(req, optimal_decisions, output_return)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = policy_latency / optimal_latency
+    ratios[optimal_latency == 0] = np.where(policy_latency[optimal_latency == 0] == 0, 1.0, np.inf)
+    return ratios
+
+
+def summarize(req: Requirements, decisions, optimal_decisions, output_return: bool = True) -> dict[str, float]:
+    """Normalised latency (ratio of means), mean and median per-sample ratio, and accuracy.
+
+    ``accuracy`` is the share of samples whose whole decision equals the optimal one;
+    ``subtask_accuracy`` the share of single subtask placements that do.
+    """
+    decisions = check_decisions(decisions, req)
+    optimal_decisions = check_decisions(optimal_decisions, req)
+    ratios = latency_ratios(req, decisions, optimal_decisions, output_return)
+    return {
+        "normalized_latency": normalized_latency(req, decisions, optimal_decisions, output_return),
+        "mean_ratio": float(ratios.mean()),
+        "median_ratio": float(np.median(ratios)),
+        "accuracy": float((decisions == optimal_decisions).all(axis=1).mean()),
+        "subtask_accuracy": float((decisions == optimal_decisions).mean()),
+    }
+
+
+def evaluate(policies, req: Requirements, optimal_decisions, output_return: bool = True) -> pd.DataFrame:
+    """One row per policy (indexed by ``policy.name``) with the columns of :func:`summarize`."""
+    rows = {policy.name: summarize(req, policy.decide(req), optimal_decisions, output_return) for policy in policies}
+    return pd.DataFrame.from_dict(rows, orient="index")
