@@ -24,3 +24,5 @@ from .solvers import (  # noqa: E402
 )
 from .system import PRESETS, Requirements, cost, cost_tensors, energy, latency, sample  # noqa: E402
 from .evaluate import evaluate, latency_ratios, normalized_latency, summarize  # noqa: E402
+from . import delay, lean  # noqa: E402
+from .lean import LeanFormatError, LeanMLP, export_lean, load_lean  # noqa: E402

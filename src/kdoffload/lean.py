@@ -1,0 +1,297 @@
+"""The distilled student as an edge server would deploy it: one small file, plain numpy.
+
+:func:`export_lean` writes the weights of a trained multilayer perceptron (Linear and
+ReLU layers, ``|A|`` groups of 3 outputs) to a single binary file; :func:`load_lean`
+reads it back as a :class:`LeanMLP`, a policy (``name`` + ``decide(req)``) whose forward
+pass is a handful of ``numpy`` matrix products on weights prepared once at load time
+(float32, transposed, contiguous). Loading and running it needs only numpy: no torch,
+no autograd, no module dispatch per request.
+
+The file holds everything the decision depends on, including the feature preparation
+(the scales of :func:`kdoffload.features` and any input transform of the network), so a
+server holding only the file makes the same decisions as the torch model.
+
+File format (little-endian)
+---------------------------
+====================  ==========================================================
+bytes                 content
+====================  ==========================================================
+6                     magic ``b"KDLEAN"``
+2                     format version (uint16), currently 1
+4                     header length ``H`` (uint32)
+H                     header, UTF-8 JSON: ``name``, ``num_subtasks``,
+                      ``layers`` ([in, out] per Linear layer), ``activation``
+                      ("relu"), ``feature_scale`` (divisor of E, D, p1, p2, b1,
+                      b2), ``input_shift``/``input_scale`` (bool: arrays stored),
+                      ``payload_bytes``, ``crc32`` of the payload
+payload_bytes         float32: for each layer its weight (out, in) row-major then
+                      its bias (out,); then the input shift and scale (in,) if any
+====================  ==========================================================
+
+A truncated file, a foreign file, a corrupted payload or layer shapes that do not chain
+or do not fit ``|A|`` raise :class:`LeanFormatError` (a ``ValueError``) saying which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .system import NUM_LOCATIONS, Requirements
+
+MAGIC = b"KDLEAN"
+FORMAT_VERSION = 1
+_PREFIX = struct.Struct("<6sHI")  # magic, version, header length
+_FIELDS = ("E", "D", "p1", "p2", "b1", "b2")
+
+
+class LeanFormatError(ValueError):
+    """A lean weight file that cannot be used: truncated, foreign, corrupt or wrong-shaped."""
+
+
+# --------------------------------------------------------------------------- export
+
+
+def mlp_layers(model) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weight (out, in), bias (out,)) of each Linear layer of an MLP, as float32 arrays.
+
+    ``model`` is a ``torch.nn.Sequential`` (possibly nested) of ``Linear`` and ``ReLU``
+    layers, with a ReLU between consecutive Linear layers and none after the last one
+    (its outputs are the logits). Anything else raises a ``ValueError``.
+    """
+    import torch
+
+    modules = [m for m in model.modules() if not isinstance(m, torch.nn.Sequential)]
+    layers, expect_linear = [], True
+    for module in modules:
+        if isinstance(module, torch.nn.Linear):
+            if not expect_linear:
+                raise ValueError("two Linear layers in a row: the lean path expects a ReLU between them")
+            weight = module.weight.detach().cpu().numpy().astype(np.float32)
+            bias = (module.bias.detach().cpu().numpy() if module.bias is not None
+                    else np.zeros(module.out_features)).astype(np.float32)
+            layers.append((weight, bias))
+            expect_linear = False
+        elif isinstance(module, torch.nn.ReLU):
+            if expect_linear:
+                raise ValueError("a ReLU not preceded by a Linear layer")
+            expect_linear = True
+        elif isinstance(module, (torch.nn.Identity, torch.nn.Dropout, torch.nn.Flatten)):
+            continue  # no effect at inference (Dropout in eval mode)
+        else:
+            raise ValueError(f"the lean path supports Linear and ReLU layers only, got {type(module).__name__}")
+    if not layers:
+        raise ValueError("the model has no Linear layer")
+    if expect_linear:
+        raise ValueError("the model ends with a ReLU; its last layer must be Linear (the logits)")
+    return layers
+
+
+def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str) -> None:
+    width = 2 * num_subtasks + 5
+    if layers[0][0] != width:
+        raise LeanFormatError(
+            f"{where}: first layer takes {layers[0][0]} inputs, but |A| = {num_subtasks} needs "
+            f"2|A| + 5 = {width} features"
+        )
+    for k in range(1, len(layers)):
+        if layers[k][0] != layers[k - 1][1]:
+            raise LeanFormatError(
+                f"{where}: layer {k} takes {layers[k][0]} inputs but layer {k - 1} gives {layers[k - 1][1]}"
+            )
+    if layers[-1][1] != NUM_LOCATIONS * num_subtasks:
+        raise LeanFormatError(
+            f"{where}: last layer gives {layers[-1][1]} outputs, but |A| = {num_subtasks} needs "
+            f"3|A| = {NUM_LOCATIONS * num_subtasks}"
+        )
+
+
+def _write(path, header: dict, arrays: list[np.ndarray]) -> int:
+    payload = b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in arrays)
+    header = dict(header, payload_bytes=len(payload), crc32=zlib.crc32(payload))
+    text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    data = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)) + text + payload
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return len(data)
+
+
+def export_lean(model, path, *, num_subtasks: int = 6, input_shift=None, input_scale=None,
+                feature_scale: dict | None = None, name: str = "kd_dil_lean") -> int:
+    """Write ``model``'s weights to ``path``; return the file size in bytes.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        An MLP of Linear/ReLU layers (see :func:`mlp_layers`) mapping the 2|A| + 5
+        features to 3|A| logits (|A| groups of 3).
+    num_subtasks : int
+        |A|.
+    input_shift, input_scale : array (2|A| + 5,), optional
+        An input transform applied to the features before the network,
+        ``x = (features - shift) / scale`` in float32 (omit for none).
+    feature_scale : dict, optional
+        Divisors of E, D, p1, p2, b1, b2 (default :data:`kdoffload.data.FEATURE_SCALE`).
+    name : str
+        The policy name of the loaded model.
+    """
+    if feature_scale is None:
+        from .data import FEATURE_SCALE as feature_scale
+    layers = mlp_layers(model)
+    shapes = [(int(w.shape[1]), int(w.shape[0])) for w, _ in layers]
+    _check_shapes(shapes, num_subtasks, "cannot export")
+    arrays = [a for w, b in layers for a in (w, b)]
+    width = shapes[0][0]
+    for label, value in (("input_shift", input_shift), ("input_scale", input_scale)):
+        if value is not None:
+            value = np.asarray(value, dtype=np.float32).reshape(-1)
+            if value.shape != (width,):
+                raise ValueError(f"{label} must have shape ({width},), got {value.shape}")
+            arrays.append(value)
+    header = {
+        "name": name, "num_subtasks": int(num_subtasks), "layers": [list(s) for s in shapes],
+        "activation": "relu", "dtype": "<f4",
+        "feature_scale": {key: float(feature_scale[key]) for key in _FIELDS},
+        "input_shift": input_shift is not None, "input_scale": input_scale is not None,
+    }
+    return _write(path, header, arrays)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _read(path) -> tuple[dict, np.ndarray]:
+    data = Path(path).read_bytes()
+    if len(data) < _PREFIX.size:
+        raise LeanFormatError(f"{path}: truncated: {len(data)} bytes, shorter than the {_PREFIX.size}-byte prefix")
+    magic, version, header_length = _PREFIX.unpack_from(data)
+    if magic != MAGIC:
+        raise LeanFormatError(f"{path}: not a kdoffload lean weight file (magic {magic!r}, expected {MAGIC!r})")
+    if version != FORMAT_VERSION:
+        raise LeanFormatError(f"{path}: format version {version}, this reader knows version {FORMAT_VERSION}")
+    end = _PREFIX.size + header_length
+    if len(data) < end:
+        raise LeanFormatError(f"{path}: truncated: the header needs {header_length} bytes, "
+                              f"only {len(data) - _PREFIX.size} follow the prefix")
+    try:
+        header = json.loads(data[_PREFIX.size:end].decode("utf-8"))
+        layers = [(int(a), int(b)) for a, b in header["layers"]]
+        num_subtasks = int(header["num_subtasks"])
+        expected = int(header["payload_bytes"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise LeanFormatError(f"{path}: corrupt header ({error})") from None
+    payload = data[end:]
+    if len(payload) != expected:
+        kind = "truncated" if len(payload) < expected else "has trailing bytes"
+        raise LeanFormatError(f"{path}: {kind}: the header announces {expected} payload bytes, found {len(payload)}")
+    if zlib.crc32(payload) != header.get("crc32"):
+        raise LeanFormatError(f"{path}: corrupt payload (CRC-32 mismatch)")
+    if not layers:
+        raise LeanFormatError(f"{path}: no layers")
+    _check_shapes(layers, num_subtasks, str(path))
+    width = layers[0][0]
+    floats = sum(i * o + o for i, o in layers) + width * (bool(header.get("input_shift")) + bool(header.get("input_scale")))
+    if 4 * floats != expected:
+        raise LeanFormatError(f"{path}: wrong shape: layers {layers} need {4 * floats} payload bytes, "
+                              f"the file holds {expected}")
+    return header, np.frombuffer(payload, dtype="<f4")
+
+
+class LeanMLP:
+    """A student MLP for inference in plain numpy; a policy (``name``, ``decide``).
+
+    Built by :func:`load_lean`. Weights are float32, stored transposed ``(in, out)``
+    and C-contiguous, so a forward pass is ``x @ W + b`` and ``max(., 0)`` per layer
+    with no copies of the weights.
+    """
+
+    def __init__(self, header: dict, values: np.ndarray):
+        self.name = str(header.get("name", "kd_dil_lean"))
+        self.num_subtasks = int(header["num_subtasks"])
+        self.layer_shapes = [(int(a), int(b)) for a, b in header["layers"]]
+        self.weights, self.biases = [], []
+        offset = 0
+        for fan_in, fan_out in self.layer_shapes:
+            weight = values[offset:offset + fan_in * fan_out].reshape(fan_out, fan_in)
+            offset += fan_in * fan_out
+            self.weights.append(np.ascontiguousarray(weight.T, dtype=np.float32))
+            self.biases.append(np.array(values[offset:offset + fan_out], dtype=np.float32))
+            offset += fan_out
+        width = self.layer_shapes[0][0]
+        self.input_shift = self.input_scale = None
+        if header.get("input_shift"):
+            self.input_shift = np.array(values[offset:offset + width], dtype=np.float32)
+            offset += width
+        if header.get("input_scale"):
+            self.input_scale = np.array(values[offset:offset + width], dtype=np.float32)
+            offset += width
+        scale = header["feature_scale"]
+        num = self.num_subtasks
+        # One float64 divisor per feature column, in the order of kdoffload.features.
+        self._divisor = np.concatenate([
+            np.full(num, scale["E"]), np.full(num + 1, scale["D"]),
+            [scale["p1"], scale["p2"], scale["b1"], scale["b2"]],
+        ]).astype(np.float64)
+        self._layers = list(zip(self.weights, self.biases))
+        self._hidden, self._last = self._layers[:-1], self._layers[-1]
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(w.size + b.size for w, b in self._layers)
+
+    def features(self, req: Requirements) -> np.ndarray:
+        """The features of ``req`` (n, 2|A| + 5) float32, equal to ``kdoffload.features(req)``
+        (each value is the float64 quotient rounded to float32), then the input transform."""
+        num = self.num_subtasks
+        raw = np.empty((req.E.shape[0], 2 * num + 5))
+        raw[:, :num] = req.E
+        raw[:, num:2 * num + 1] = req.D
+        raw[:, -4] = req.p1
+        raw[:, -3] = req.p2
+        raw[:, -2] = req.b1
+        raw[:, -1] = req.b2
+        x = (raw / self._divisor).astype(np.float32)
+        if self.input_shift is not None:
+            x -= self.input_shift
+        if self.input_scale is not None:
+            x /= self.input_scale
+        return x
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Logits (n, 3|A|) of prepared inputs ``x`` (n, 2|A| + 5) float32."""
+        for weight, bias in self._hidden:
+            x = x @ weight
+            x += bias
+            np.maximum(x, 0.0, out=x)
+        weight, bias = self._last
+        x = x @ weight
+        x += bias
+        return x
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        """Locations (n, |A|) int64: the argmax of each group of 3 logits."""
+        logits = self.logits(self.features(req))
+        return logits.reshape(logits.shape[0], self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
+
+    def __repr__(self) -> str:
+        shapes = " -> ".join([str(self.layer_shapes[0][0])] + [str(o) for _, o in self.layer_shapes])
+        return f"LeanMLP(name={self.name!r}, layers {shapes}, {self.num_parameters} parameters)"
+
+
+def load_lean(path, name: str | None = None) -> LeanMLP:
+    """Read a file written by :func:`export_lean` as a :class:`LeanMLP` (numpy only).
+
+    Raises :class:`LeanFormatError` if the file is truncated, not a lean weight file,
+    corrupt, or holds layer shapes that do not chain or do not fit its |A|.
+    """
+    header, values = _read(path)
+    if name is not None:
+        header = dict(header, name=name)
+    return LeanMLP(header, values)
