@@ -1,5 +1,6 @@
 """The lean student (kdoffload.lean): same decisions as torch, clear errors on bad files."""
 
+import copy
 import json
 import struct
 
@@ -41,10 +42,8 @@ def test_set():
     return kd.sample(10_000, seed=2)
 
 
-def torch_decisions(net, req, shift=None, scale=None):
+def torch_decisions(net, req):
     x = kd.features(req)
-    if shift is not None:
-        x = (x - shift) / scale
     with torch.no_grad():
         return net(torch.from_numpy(x)).reshape(req.n, req.num_subtasks, 3).argmax(dim=2).numpy()
 
@@ -71,12 +70,40 @@ def test_lean_features_equal_package_features(test_set, tmp_path):
     np.testing.assert_array_equal(student.features(test_set), kd.features(test_set))
 
 
-def test_input_transform_is_carried_in_the_file(trained, test_set, tmp_path):
-    shift = np.linspace(0.1, 0.4, 17).astype(np.float32)
-    scale = np.linspace(0.5, 2.0, 17).astype(np.float32)
-    lean.export_lean(trained, tmp_path / "t.kdlean", input_shift=shift, input_scale=scale)
-    student = lean.load_lean(tmp_path / "t.kdlean")
-    np.testing.assert_array_equal(student.decide(test_set), torch_decisions(trained, test_set, shift, scale))
+@pytest.fixture(scope="module")
+def trained_policy():
+    """A kdoffload.nets student (log input pipeline, fitted scaler) briefly fitted to exact labels."""
+    from kdoffload import nets
+
+    torch.set_num_threads(1)
+    train = kd.sample(2000, seed=1)
+    model = nets.student(name="kd_dil")
+    model.scaler.fit(kd.features(train))
+    x = torch.from_numpy(kd.features(train))
+    y = torch.from_numpy(kd.solve(train))
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        optimiser.zero_grad()
+        torch.nn.functional.cross_entropy(model(x).reshape(-1, 3), y.reshape(-1)).backward()
+        optimiser.step()
+    return model.eval()
+
+
+@pytest.mark.parametrize("transform", ["log", "standard"])
+def test_input_pipeline_of_the_policy_travels_in_the_file(trained_policy, test_set, tmp_path, transform):
+    model = trained_policy
+    if transform != model.scaler.transform:
+        model = copy.deepcopy(model)
+        model.scaler.transform = transform
+        model.scaler.fit(kd.features(kd.sample(500, seed=4)))
+    lean.export_lean(model, tmp_path / "p.kdlean")
+    student = lean.load_lean(tmp_path / "p.kdlean")
+    assert student.name == "kd_dil_lean" and student.transform == transform
+    expected = model.decide(test_set)
+    assert len(np.unique(expected)) == 3
+    np.testing.assert_array_equal(student.decide(test_set), expected)
+    np.testing.assert_allclose(student.inputs(kd.features(test_set)),
+                               model.scaler(torch.from_numpy(kd.features(test_set))).numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_truncated_file_raises_a_clear_error(tmp_path):

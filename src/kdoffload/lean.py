@@ -22,10 +22,11 @@ bytes                 content
 H                     header, UTF-8 JSON: ``name``, ``num_subtasks``,
                       ``layers`` ([in, out] per Linear layer), ``activation``
                       ("relu"), ``feature_scale`` (divisor of E, D, p1, p2, b1,
-                      b2), ``input_shift``/``input_scale`` (bool: arrays stored),
-                      ``payload_bytes``, ``crc32`` of the payload
+                      b2), ``transform`` ("log", "standard" or "none"),
+                      ``log_floor``, ``payload_bytes``, ``crc32`` of the payload
 payload_bytes         float32: for each layer its weight (out, in) row-major then
-                      its bias (out,); then the input shift and scale (in,) if any
+                      its bias (out,); then, unless ``transform`` is "none", the
+                      standardisation mean and std (in,)
 ====================  ==========================================================
 
 A truncated file, a foreign file, a corrupted payload or layer shapes that do not chain
@@ -48,6 +49,10 @@ MAGIC = b"KDLEAN"
 FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<6sHI")  # magic, version, header length
 _FIELDS = ("E", "D", "p1", "p2", "b1", "b2")
+
+#: Input pipelines, as in :class:`kdoffload.nets.InputScaler` (same names, same floor).
+TRANSFORMS = ("log", "standard", "none")
+LOG_FLOOR = 1e-6
 
 
 class LeanFormatError(ValueError):
@@ -123,43 +128,69 @@ def _write(path, header: dict, arrays: list[np.ndarray]) -> int:
     return len(data)
 
 
-def export_lean(model, path, *, num_subtasks: int = 6, input_shift=None, input_scale=None,
-                feature_scale: dict | None = None, name: str = "kd_dil_lean") -> int:
-    """Write ``model``'s weights to ``path``; return the file size in bytes.
+def _network_parts(model):
+    """(body, transform, mean, std, num_subtasks, name) of an MLP policy or a plain Sequential."""
+    scaler = getattr(model, "scaler", None)
+    body = getattr(model, "body", None)
+    if scaler is not None and body is not None:  # kdoffload.nets.MLPPolicy
+        transform = str(scaler.transform)
+        mean = scaler.mean.detach().cpu().numpy() if transform != "none" else None
+        std = scaler.std.detach().cpu().numpy() if transform != "none" else None
+        return body, transform, mean, std, int(model.num_subtasks), getattr(model, "name", None)
+    return model, "none", None, None, None, None
+
+
+def export_lean(model, path, *, num_subtasks: int | None = None, transform: str | None = None,
+                mean=None, std=None, feature_scale: dict | None = None, name: str | None = None) -> int:
+    """Write ``model``'s weights and input pipeline to ``path``; return the file size in bytes.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        An MLP of Linear/ReLU layers (see :func:`mlp_layers`) mapping the 2|A| + 5
-        features to 3|A| logits (|A| groups of 3).
-    num_subtasks : int
-        |A|.
-    input_shift, input_scale : array (2|A| + 5,), optional
-        An input transform applied to the features before the network,
-        ``x = (features - shift) / scale`` in float32 (omit for none).
+    model : kdoffload.nets.MLPPolicy or torch.nn.Sequential
+        An :class:`~kdoffload.nets.MLPPolicy` (its ``scaler`` -- transform, mean, std --
+        and its ``body`` are exported), or a plain MLP of Linear/ReLU layers (see
+        :func:`mlp_layers`) mapping the 2|A| + 5 features to 3|A| logits.
+    num_subtasks : int, optional
+        |A| (default: the model's, or 6 for a plain Sequential).
+    transform, mean, std : optional
+        For a plain Sequential only: the input pipeline of
+        :class:`kdoffload.nets.InputScaler` ("log": ``(log(max(x, 1e-6)) - mean) / std``,
+        "standard": ``(x - mean) / std``, "none", the default).
     feature_scale : dict, optional
         Divisors of E, D, p1, p2, b1, b2 (default :data:`kdoffload.data.FEATURE_SCALE`).
-    name : str
-        The policy name of the loaded model.
+    name : str, optional
+        The policy name of the loaded model (default: the model's name + "_lean", or
+        "kd_dil_lean").
     """
     if feature_scale is None:
         from .data import FEATURE_SCALE as feature_scale
-    layers = mlp_layers(model)
+    body, model_transform, model_mean, model_std, model_subtasks, model_name = _network_parts(model)
+    if model_subtasks is not None and (transform is not None or mean is not None or std is not None):
+        raise ValueError("transform, mean and std are read from the MLPPolicy's scaler; do not pass them")
+    transform = model_transform if transform is None else transform
+    mean = model_mean if mean is None else mean
+    std = model_std if std is None else std
+    if transform not in TRANSFORMS:
+        raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
+    num_subtasks = num_subtasks or model_subtasks or 6
+    name = name or (f"{model_name}_lean" if model_name else "kd_dil_lean")
+    layers = mlp_layers(body)
     shapes = [(int(w.shape[1]), int(w.shape[0])) for w, _ in layers]
     _check_shapes(shapes, num_subtasks, "cannot export")
     arrays = [a for w, b in layers for a in (w, b)]
     width = shapes[0][0]
-    for label, value in (("input_shift", input_shift), ("input_scale", input_scale)):
-        if value is not None:
+    if transform != "none":
+        for label, value in (("mean", mean), ("std", std)):
+            if value is None:
+                raise ValueError(f"transform {transform!r} needs {label}")
             value = np.asarray(value, dtype=np.float32).reshape(-1)
             if value.shape != (width,):
                 raise ValueError(f"{label} must have shape ({width},), got {value.shape}")
             arrays.append(value)
     header = {
         "name": name, "num_subtasks": int(num_subtasks), "layers": [list(s) for s in shapes],
-        "activation": "relu", "dtype": "<f4",
+        "activation": "relu", "dtype": "<f4", "transform": transform, "log_floor": LOG_FLOOR,
         "feature_scale": {key: float(feature_scale[key]) for key in _FIELDS},
-        "input_shift": input_shift is not None, "input_scale": input_scale is not None,
     }
     return _write(path, header, arrays)
 
@@ -197,7 +228,10 @@ def _read(path) -> tuple[dict, np.ndarray]:
         raise LeanFormatError(f"{path}: no layers")
     _check_shapes(layers, num_subtasks, str(path))
     width = layers[0][0]
-    floats = sum(i * o + o for i, o in layers) + width * (bool(header.get("input_shift")) + bool(header.get("input_scale")))
+    transform = header.get("transform")
+    if transform not in TRANSFORMS:
+        raise LeanFormatError(f"{path}: unknown input transform {transform!r}")
+    floats = sum(i * o + o for i, o in layers) + (2 * width if transform != "none" else 0)
     if 4 * floats != expected:
         raise LeanFormatError(f"{path}: wrong shape: layers {layers} need {4 * floats} payload bytes, "
                               f"the file holds {expected}")
@@ -225,13 +259,12 @@ class LeanMLP:
             self.biases.append(np.array(values[offset:offset + fan_out], dtype=np.float32))
             offset += fan_out
         width = self.layer_shapes[0][0]
-        self.input_shift = self.input_scale = None
-        if header.get("input_shift"):
-            self.input_shift = np.array(values[offset:offset + width], dtype=np.float32)
-            offset += width
-        if header.get("input_scale"):
-            self.input_scale = np.array(values[offset:offset + width], dtype=np.float32)
-            offset += width
+        self.transform = header["transform"]
+        self.log_floor = np.float32(header.get("log_floor", LOG_FLOOR))
+        self.mean = self.std = None
+        if self.transform != "none":
+            self.mean = np.array(values[offset:offset + width], dtype=np.float32)
+            self.std = np.array(values[offset + width:offset + 2 * width], dtype=np.float32)
         scale = header["feature_scale"]
         num = self.num_subtasks
         # One float64 divisor per feature column, in the order of kdoffload.features.
@@ -248,7 +281,7 @@ class LeanMLP:
 
     def features(self, req: Requirements) -> np.ndarray:
         """The features of ``req`` (n, 2|A| + 5) float32, equal to ``kdoffload.features(req)``
-        (each value is the float64 quotient rounded to float32), then the input transform."""
+        (each value is the float64 quotient rounded to float32)."""
         num = self.num_subtasks
         raw = np.empty((req.E.shape[0], 2 * num + 5))
         raw[:, :num] = req.E
@@ -257,11 +290,20 @@ class LeanMLP:
         raw[:, -3] = req.p2
         raw[:, -2] = req.b1
         raw[:, -1] = req.b2
-        x = (raw / self._divisor).astype(np.float32)
-        if self.input_shift is not None:
-            x -= self.input_shift
-        if self.input_scale is not None:
-            x /= self.input_scale
+        return (raw / self._divisor).astype(np.float32)
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """What the first layer sees: the input pipeline of :class:`kdoffload.nets.InputScaler`
+        applied to features ``x`` (float32), in the same order of float32 operations
+        (floor, log, minus mean, divided by std). The log is computed in float64 and rounded
+        to float32 (correctly rounded; torch's float32 log may differ from it in the last
+        bit, see the module notes)."""
+        if self.transform == "none":
+            return x
+        if self.transform == "log":
+            x = np.log(np.maximum(x, self.log_floor), dtype=np.float64).astype(np.float32)
+        x = x - self.mean
+        x /= self.std
         return x
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -277,7 +319,7 @@ class LeanMLP:
 
     def decide(self, req: Requirements) -> np.ndarray:
         """Locations (n, |A|) int64: the argmax of each group of 3 logits."""
-        logits = self.logits(self.features(req))
+        logits = self.logits(self.inputs(self.features(req)))
         return logits.reshape(logits.shape[0], self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
 
     def __repr__(self) -> str:
