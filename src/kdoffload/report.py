@@ -1,0 +1,395 @@
+"""The results file of a book run, the parameters a chapter ran with, and run status.
+
+Every chapter records its headline figures in ``results/<profile>.json`` relative to the
+folder it runs in (``book/results/`` for the book, ``notebooks/results/`` for the smoke
+sources), or in ``$KDOFFLOAD_RESULTS_DIR`` if that is set. Writes merge by key
+(:func:`record`), so chapters write independently and a rerun of one chapter replaces
+only its own keys. The schema is in ``design.md``.
+
+A chapter notebook uses this module in three places::
+
+    from kdoffload import report
+    before = report.snapshot(globals())          # last line of the imports cell
+    # ... the `parameters` cell (papermill injects its overrides after it) ...
+    params = report.show_parameters(globals(), before)   # shows what the chapter ran with
+    ...
+    report.record(profile, {"labels": {"agreement": {...}}})
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+#: Environment variable overriding the folder of the results files.
+RESULTS_DIR_VARIABLE = "KDOFFLOAD_RESULTS_DIR"
+
+
+def results_dir(root: str | os.PathLike | None = None) -> Path:
+    """Folder of the results files: ``root``, else ``$KDOFFLOAD_RESULTS_DIR``, else ``./results``."""
+    if root is not None:
+        return Path(root)
+    return Path(os.environ.get(RESULTS_DIR_VARIABLE, "results"))
+
+
+def results_path(profile: str, root: str | os.PathLike | None = None) -> Path:
+    """``<results_dir>/<profile>.json``."""
+    if not profile or any(sep in profile for sep in "/\\"):
+        raise ValueError(f"profile must be a plain name, got profile = {profile!r}")
+    return results_dir(root) / f"{profile}.json"
+
+
+def _plain(value):
+    """``value`` with numpy scalars and arrays turned into JSON types (NaN and inf kept as None/str)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    return value
+
+
+def merge(base: dict, update: dict) -> dict:
+    """``base`` updated in place by ``update``: nested dicts merge key by key, anything else replaces."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load(profile: str, root: str | os.PathLike | None = None) -> dict:
+    """The results of ``profile`` (``{"profile": profile}`` if nothing was recorded yet)."""
+    path = results_path(profile, root)
+    if not path.exists():
+        return {"profile": profile}
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def save(results: dict, profile: str, root: str | os.PathLike | None = None) -> Path:
+    """Write ``results`` as the whole results file of ``profile`` (atomically)."""
+    path = results_path(profile, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(_plain(results), indent=1, sort_keys=True) + "\n"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{profile}.", suffix=".json")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+    return path
+
+
+def record(profile: str, update: dict, root: str | os.PathLike | None = None) -> dict:
+    """Merge ``update`` into the results of ``profile`` and write the file; returns the new results."""
+    if not isinstance(update, dict):
+        raise TypeError(f"update must be a dict, got {type(update).__name__}")
+    results = merge(load(profile, root), _plain(update))
+    results["profile"] = profile
+    save(results, profile, root)
+    return results
+
+
+def reset(profile: str, root: str | os.PathLike | None = None) -> None:
+    """Delete the results file of ``profile`` (a full book run starts from an empty one)."""
+    results_path(profile, root).unlink(missing_ok=True)
+
+
+def lookup(results: dict, key: str, default=None):
+    """``results["a"]["b"]["c"]`` for ``key = "a.b.c"``, or ``default`` if any part is missing."""
+    value = results
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+# --- parameters a chapter ran with -------------------------------------------------------
+
+
+def snapshot(namespace: dict) -> frozenset:
+    """The names defined in ``namespace`` now (call it just before the parameters cell)."""
+    return frozenset(namespace)
+
+
+def parameters(namespace: dict, before) -> dict:
+    """The variables defined in ``namespace`` since :func:`snapshot` (the chapter's parameters)."""
+    return {name: value for name, value in namespace.items()
+            if name not in before and not name.startswith("_") and name not in ("In", "Out") and value is not before}
+
+
+def format_value(value) -> str:
+    """A short, stable text form of a parameter value."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_value(item) for item in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def parameters_markdown(params: dict) -> str:
+    """A markdown table of ``params``."""
+    lines = ["| parameter | value |", "|---|---|"]
+    lines += [f"| `{name}` | `{format_value(value)}` |" for name, value in params.items()]
+    return "\n".join(lines)
+
+
+def show_parameters(namespace: dict, before) -> dict:
+    """Display the chapter's parameters as a table and return them as a dict."""
+    from IPython.display import Markdown, display
+
+    params = parameters(namespace, before)
+    profile = params.get("profile", "?")
+    display(Markdown(f"This chapter ran with the **{profile}** profile:\n\n" + parameters_markdown(params)))
+    return params
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+def set_threads(threads: int = 1) -> None:
+    """Fix the CPU threads of torch (if installed), so the same seed prints the same numbers."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    torch.set_num_threads(threads)
+
+
+# --- status -----------------------------------------------------------------------------------
+
+#: Packages whose versions the status page lists.
+STATUS_PACKAGES = ("kdoffload", "numpy", "pandas", "torch", "pulp", "scikit-learn", "seaborn", "matplotlib",
+                   "papermill", "jupyter-book", "myst-nb", "nbval")
+
+
+def versions(packages=STATUS_PACKAGES) -> dict[str, str]:
+    """Installed version of each package (``"not installed"`` if missing), Python first."""
+    found = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def machine() -> dict[str, object]:
+    """Platform, processor and CPU count of this machine."""
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "executable": sys.executable}
+
+
+def record_run_time(profile: str, chapter: str, seconds: float, root=None) -> dict:
+    """Store the wall-clock time of one chapter under ``run_times`` (done by ``kdoffload book``)."""
+    return record(profile, {"run_times": {chapter: round(float(seconds), 2)},
+                            "run_finished": time.strftime("%Y-%m-%d %H:%M:%S %Z")}, root)
+
+
+# --- the paper's numbers beside ours ------------------------------------------------------------
+
+#: Verdicts of the Summary chapter.
+REPRODUCED, DIFFERS, UNCHECKABLE = "reproduced", "differs", "cannot be checked"
+
+#: A number of ours reproduces the paper's if they differ by at most this share of the
+#: paper's value, or by at most two standard deviations over seeds, whichever is larger.
+RELATIVE_TOLERANCE = 0.05
+
+
+def number_verdict(paper_value, mean, std=None, rtol: float = RELATIVE_TOLERANCE) -> str:
+    """``reproduced`` if ``mean`` is within ``max(rtol * |paper|, 2 std)`` of the paper's value."""
+    if paper_value is None or mean is None:
+        return UNCHECKABLE
+    tolerance = max(rtol * abs(paper_value), 2 * (std or 0.0))
+    return REPRODUCED if abs(mean - paper_value) <= tolerance else DIFFERS
+
+
+def _stat(results: dict, key: str):
+    """(mean, std) at ``key`` of the results: a number, or a {"mean", "std"} dict; (None, None) if missing."""
+    value = lookup(results, key)
+    if isinstance(value, dict):
+        return value.get("mean"), value.get("std")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), None
+    return None, None
+
+
+def _fmt(mean, std=None) -> str:
+    if mean is None:
+        return "—"
+    if isinstance(mean, (tuple, list)):
+        return "(" + ", ".join(f"{v:.2f}" for v in mean) + ")"
+    text = f"{mean:.4g}"
+    return text + (f" ± {std:.2g}" if std else "")
+
+
+def _ordering(results: dict, key: str, better: str, worse) -> tuple[str, str]:
+    """Check that policy ``better`` has a lower mean than every policy in ``worse`` at ``key``."""
+    worse = [worse] if isinstance(worse, str) else list(worse)
+    better_mean, _ = _stat(results, f"{key}.{better}")
+    others = {name: _stat(results, f"{key}.{name}")[0] for name in worse}
+    present = {name: value for name, value in others.items() if value is not None}
+    if better_mean is None or not present:
+        return "—", UNCHECKABLE
+    failing = [name for name, value in present.items() if not better_mean < value]
+    text = "holds" if not failing else "fails against " + ", ".join(failing)
+    if len(present) < len(worse) and not failing:
+        text += " (missing: " + ", ".join(sorted(set(worse) - set(present))) + ")"
+    verdict = DIFFERS if failing else (REPRODUCED if len(present) == len(worse) else UNCHECKABLE)
+    return text, verdict
+
+
+def summary_rows(results: dict) -> list[dict]:
+    """Every number and claim the paper publishes, beside ours, with a verdict.
+
+    The paper's numbers come from :mod:`kdoffload.paper`; ours from ``results`` (the results
+    file). Missing results give ``cannot be checked``.
+    """
+    from . import paper
+
+    rows = []
+    # Until Figure 5 is recorded (chapter 3), its baselines come from chapter 5's default variant.
+    fallback = lookup(results, "baselines.variants.output_return=True/ratio_of_means") or {}
+    if fallback:
+        results = merge(json.loads(json.dumps(results)),
+                        {"figure5": {"normalized_latency": {k: v for k, v in fallback.items()
+                                                            if lookup(results, f"figure5.normalized_latency.{k}") is None}}})
+
+    def add(where, what, paper_text, ours_text, verdict):
+        rows.append({"where": where, "what": what, "paper": paper_text, "ours": ours_text, "verdict": verdict})
+
+    for policy, value in paper.FIGURE5.items():
+        mean, std = _stat(results, f"figure5.normalized_latency.{policy}")
+        add("Figure 5", f"normalised latency, {policy}", f"{value:g}", _fmt(mean, std), number_verdict(value, mean, std))
+    fig5 = "figure5.normalized_latency"
+    for what, better, worse in [
+        ("DIL beats every baseline", "dil", ["greedy", "drl", "local", "edge", "cloud", "random"]),
+        ("Edge beats Local", "edge", "local"),
+        ("Edge beats Cloud", "edge", "cloud"),
+    ]:
+        add("Figure 5 (text)", what, "claimed", *_ordering(results, fig5, better, worse))
+    random_text, random_verdict = "—", UNCHECKABLE
+    others = [_stat(results, f"{fig5}.{name}")[0] for name in ("optimal", "dil", "greedy", "drl", "local", "edge", "cloud")]
+    random_mean = _stat(results, f"{fig5}.random")[0]
+    if random_mean is not None and any(v is not None for v in others):
+        worst_other = max(v for v in others if v is not None)
+        random_text = f"Random {random_mean:.3g} vs next worst {worst_other:.3g}"
+        random_verdict = REPRODUCED if random_mean > worst_other else DIFFERS
+    add("Figure 5 (text)", "Random is far worse than the others", "claimed", random_text, random_verdict)
+
+    for policy, value in paper.FIGURE6.items():
+        mean, std = _stat(results, f"figure6.normalized_latency.{policy}")
+        add("Figure 6", f"normalised latency, {policy}", f"{value:g}", _fmt(mean, std), number_verdict(value, mean, std))
+    add("Figure 6 (text)", "KD-DIL beats Baseline DIL, DRL and Greedy", "claimed",
+        *_ordering(results, "figure6.normalized_latency", "kd_dil", ["baseline_dil", "drl", "greedy"]))
+    drl5, drl6 = _stat(results, f"{fig5}.drl")[0], _stat(results, "figure6.normalized_latency.drl")[0]
+    if drl5 is None or drl6 is None:
+        add("Figure 6 (text)", "DRL is much worse with 1,000 samples than in Figure 5", "claimed", "—", UNCHECKABLE)
+    else:
+        add("Figure 6 (text)", "DRL is much worse with 1,000 samples than in Figure 5", "claimed",
+            f"{drl6:.3g} vs {drl5:.3g}", REPRODUCED if drl6 > drl5 else DIFFERS)
+
+    for regime in ("batched", "online"):
+        for policy, value in paper.TABLE1.items():
+            mean, std = _stat(results, f"table1.{regime}.{policy}.vs_greedy")
+            add(f"Table 1 ({regime})", f"inference delay / Greedy's, {policy}", f"{value:.2f}", _fmt(mean, std),
+                number_verdict(value, mean, std, rtol=0.25))
+        dil = _stat(results, f"table1.{regime}.dil.vs_greedy")[0]
+        slow = {name: _stat(results, f"table1.{regime}.{name}.vs_greedy")[0] for name in ("optimal_exhaustive", "drl")}
+        if dil is None or any(v is None for v in slow.values()):
+            add(f"Table 1 ({regime})", "Optimal and DRL take hundreds of times DIL's delay", "claimed", "—", UNCHECKABLE)
+        else:
+            factors = {name: value / dil for name, value in slow.items()}
+            add(f"Table 1 ({regime})", "Optimal and DRL take hundreds of times DIL's delay", "claimed",
+                ", ".join(f"{name} {factor:.0f}×" for name, factor in factors.items()),
+                REPRODUCED if min(factors.values()) >= 100 else DIFFERS)
+
+    for net, value in paper.PARAMETERS.items():
+        mean, _ = _stat(results, f"params.{net}")
+        add("§5.1–5.2", f"parameters of the {net}", f"{value:,.0f}", "—" if mean is None else f"{mean:,.0f}",
+            number_verdict(value, mean, rtol=0.1))
+    for temperature, softened in paper.SOFTENING_EXAMPLE["softened"].items():
+        ours = lookup(results, f"softening.T{temperature}")
+        if ours is None:
+            add("§4", f"softened example label at T = {temperature}", _fmt(softened), "—", UNCHECKABLE)
+        else:
+            close = all(abs(a - b) <= 0.015 for a, b in zip(ours, softened))
+            add("§4", f"softened example label at T = {temperature}", _fmt(softened), _fmt(ours),
+                REPRODUCED if close else DIFFERS)
+    return rows
+
+
+def _pending(chapter: str) -> str:
+    return f"not measured yet (chapter {chapter})"
+
+
+def assumption_effects(results: dict) -> dict[int, str]:
+    """One sentence per point of ambiguities.md with the effect measured in this run."""
+    effects = {}
+    default = lookup(results, "baselines.variants.output_return=True/ratio_of_means") or {}
+    stays = lookup(results, "baselines.variants.output_return=False/ratio_of_means") or {}
+    orderings = lookup(results, "baselines.orderings") or {}
+    if default and stays:
+        flips = [claim for claim, by_variant in orderings.items()
+                 if by_variant.get("output_return=True/ratio_of_means") != by_variant.get("output_return=False/ratio_of_means")]
+        effects[1] = ("Normalised latency (ratio of means) with the output returned / left in place: "
+                      + ", ".join(f"{name} {default[name]['mean']:.3g} / {stays[name]['mean']:.3g}"
+                                  for name in ("greedy", "local", "edge", "cloud") if name in default and name in stays)
+                      + ". Orderings that change: " + (", ".join(flips) if flips else "none") + ".")
+    else:
+        effects[1] = _pending("5")
+    cv = lookup(results, "system.mean_latency_cv") or {}
+    top = lookup(results, "system.top1_share") or {}
+    if cv and top:
+        effects[6] = ("Across independent test sets the mean latency varies by (coefficient of variation) "
+                      + ", ".join(f"{name} {cv[name]:.3f}" for name in ("optimal", "local", "edge", "cloud") if name in cv)
+                      + "; the worst 1 % of samples carry "
+                      + ", ".join(f"{name} {top[name]:.0%}" for name in ("optimal", "edge", "cloud") if name in top)
+                      + " of the total latency.")
+        ordering = lookup(results, "baselines.orderings.Edge < Local") or {}
+        if ordering:
+            holds = [variant for variant, ok in ordering.items() if ok]
+            effects[6] += (" 'Edge beats Local' holds under: " + (", ".join(holds) if holds else "no reading") + ".")
+    else:
+        effects[6] = _pending("1")
+    if default and "greedy" in default:
+        effects[7] = f"Greedy's normalised latency: {default['greedy']['mean']:.3g} (default reading)."
+    else:
+        effects[7] = _pending("5")
+    drl = lookup(results, "figure5.normalized_latency.drl")
+    effects[8] = f"DRL's normalised latency in Figure 5: {_fmt(*_stat(results, 'figure5.normalized_latency.drl'))}." \
+        if drl is not None else _pending("3")
+    kd_dil = lookup(results, "figure6.normalized_latency.kd_dil")
+    effects[9] = (f"KD-DIL's normalised latency on the wide test set: "
+                  f"{_fmt(*_stat(results, 'figure6.normalized_latency.kd_dil'))}.") if kd_dil is not None else _pending("4")
+    teacher, student = lookup(results, "params.teacher"), lookup(results, "params.student")
+    effects[10] = (f"The stated shapes give {teacher:,} (teacher) and {student:,} (student) parameters."
+                   if teacher and student else _pending("3"))
+    t5, t10 = lookup(results, "softening.T5"), lookup(results, "softening.T10")
+    effects[12] = (f"The implemented softening gives {_fmt(t5)} at T = 5 and {_fmt(t10)} at T = 10."
+                   if t5 and t10 else _pending("4"))
+    batched = lookup(results, "table1.batched") or {}
+    effects[14] = ("Both regimes are measured; see Table 1." if batched else _pending("6"))
+    return effects
