@@ -8,7 +8,7 @@ Cache
     :data:`memory` is a ``joblib.Memory`` in ``$KDOFFLOAD_CACHE_DIR`` (default
     ``~/.cache/kdoffload``). Cached functions take the package version as an argument,
     so a new release never reads an old entry; every other argument is part of the key.
-    ``kdoffload.data.memory.clear()`` empties it.
+    ``kdoffload.data.memory.clear()`` empties it; :func:`set_cache_dir` moves it.
 
 Parallel labelling
     Labels are computed over chunks with ``joblib.Parallel``. On a cluster, switch the
@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .solvers import EXACT_SOLVERS
-from .system import PRESETS, Requirements, check_choice, check_count, sample
+from .system import OBJECTIVES, PRESETS, Requirements, check_choice, check_count, sample
 
 #: Divisors of the "range" feature scaling: the upper ends of the wide (§5.1) ranges,
 #: so every wide-preset feature lies in [0, 1] and narrow samples are scaled identically.
@@ -141,6 +141,16 @@ def _build_dataset(n, preset, num_subtasks, seed, solver, objective, weight, out
 _cached_build_dataset = memory.cache(_build_dataset, ignore=["n_jobs", "chunk_size", "progress"])
 
 
+def set_cache_dir(path) -> joblib.Memory:
+    """Move the dataset cache to ``path`` (e.g. a temporary directory) and return the new
+    :data:`memory`; ``None`` turns caching off. Read ``kdoffload.data.memory`` after
+    calling this, not a reference imported before."""
+    global memory, _cached_build_dataset
+    memory = joblib.Memory(None if path is None else os.fspath(path), verbose=0)
+    _cached_build_dataset = memory.cache(_build_dataset, ignore=["n_jobs", "chunk_size", "progress"])
+    return memory
+
+
 def labelled_dataset(n: int, preset: str = "wide", num_subtasks: int = 6, seed: int = 0,
                      solver: str = "ilp", objective: str = "latency", weight: float = 0.5,
                      output_return: bool = True, n_jobs: int = -1, chunk_size: int = 2000,
@@ -155,6 +165,7 @@ def labelled_dataset(n: int, preset: str = "wide", num_subtasks: int = 6, seed: 
     check_count("num_subtasks", num_subtasks)
     check_choice("preset", preset, PRESETS)
     check_choice("solver", solver, EXACT_SOLVERS)
+    check_choice("objective", objective, OBJECTIVES)
     build = _cached_build_dataset if cache else _build_dataset
     return build(n, preset, num_subtasks, seed, solver, objective, weight, output_return, __version__,
                  n_jobs, chunk_size, progress)

@@ -70,11 +70,13 @@ def _check_array(name: str, value, ndim: int) -> np.ndarray:
     if array.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-d array, got shape {array.shape}")
     if np.isnan(array).any():
-        raise ValueError(f"{name} contains NaN at index {tuple(np.argwhere(np.isnan(array))[0])}")
+        index = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
+        raise ValueError(f"{name} must not be NaN, got {name}{list(index)} = nan")
     if np.isinf(array).any():
-        raise ValueError(f"{name} contains inf at index {tuple(np.argwhere(np.isinf(array))[0])}")
+        index = tuple(int(i) for i in np.argwhere(np.isinf(array))[0])
+        raise ValueError(f"{name} must be finite, got {name}{list(index)} = {array[index]}")
     if (array < 0).any():
-        index = tuple(np.argwhere(array < 0)[0])
+        index = tuple(int(i) for i in np.argwhere(array < 0)[0])
         raise ValueError(f"{name} must be non-negative, got {name}{list(index)} = {array[index]}")
     return array
 
