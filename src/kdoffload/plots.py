@@ -55,20 +55,20 @@ def label(policy: str) -> str:
 @_closed
 def requirement_distributions(samples: dict[str, Requirements]) -> plt.Figure:
     """Histograms of the six fields of S for each named sample (e.g. wide and narrow presets)."""
-    fields = [("E", 1 / MEGA, "ε (10⁶ cycles)"), ("D", 1 / MEGA, "d (MB)"), ("p1", 1 / MEGA, "p₁ (MHz)"),
-              ("p2", 1 / MEGA, "p₂ (MHz)"), ("b1", 1 / MEGA, "b₁ (MB/s)"), ("b2", 1 / MEGA, "b₂ (MB/s)")]
-    frames = []
-    for name, req in samples.items():
-        for field_name, factor, axis_label in fields:
-            values = np.ravel(getattr(req, field_name)) * factor
-            frames.append(pd.DataFrame({"value": values, "field": axis_label, "sample": name}))
-    data = pd.concat(frames, ignore_index=True)
-    grid = sns.displot(data, x="value", hue="sample", col="field", col_wrap=3, kind="hist", stat="density",
-                       common_norm=False, element="step", bins=40, height=2.3, aspect=1.35,
-                       facet_kws={"sharex": False, "sharey": False})
-    grid.set_titles("{col_name}")
-    grid.set_axis_labels("", "density")
-    return grid.figure
+    fields = [("E", "ε (10⁶ cycles)"), ("D", "d (MB)"), ("p1", "p₁ (MHz)"),
+              ("p2", "p₂ (MHz)"), ("b1", "b₁ (MB/s)"), ("b2", "b₂ (MB/s)")]
+    fig, axes = plt.subplots(2, 3, figsize=(10, 5.2))
+    colors = sns.color_palette("colorblind", len(samples))
+    for ax, (field_name, axis_label) in zip(axes.flat, fields):
+        for color, (name, req) in zip(colors, samples.items()):
+            values = np.ravel(getattr(req, field_name)) / MEGA
+            sns.histplot(x=values, stat="density", element="step", bins=40, color=color, label=name, ax=ax)
+        ax.set(xlabel=axis_label, ylabel="")
+    for row in axes:
+        row[0].set_ylabel("density")
+    axes.flat[2].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
 
 
 @_closed
@@ -184,5 +184,31 @@ def learning_curves(history: pd.DataFrame, y: str = "loss", hue: str = "split") 
     fig, ax = plt.subplots()
     sns.lineplot(history, x="epoch", y=y, hue=hue, errorbar="sd", ax=ax)
     ax.set(xlabel="epoch", ylabel=y)
+    fig.tight_layout()
+    return fig
+
+
+@_closed
+def delay_bars(table1: dict, paper: dict | None = None) -> plt.Figure:
+    """Inference delay per decision relative to Greedy, one bar per policy and regime (log y).
+
+    ``table1`` is ``{"batched": {policy: {"vs_greedy": x, ...}}, "online": {...}}``; ``paper``
+    maps a policy to the paper's Table 1 ratio (drawn as red marks).
+    """
+    rows = [{"regime": regime, "policy": policy, "vs_greedy": entry["vs_greedy"]}
+            for regime, entries in table1.items() for policy, entry in entries.items()]
+    data = pd.DataFrame(rows)
+    order = list(dict.fromkeys(data["policy"]))
+    fig, ax = plt.subplots()
+    sns.barplot(data, x="policy", y="vs_greedy", hue="regime", order=order, ax=ax)
+    if paper:
+        marks = [(order.index(p), v) for p, v in paper.items() if p in order]
+        ax.plot([i for i, _ in marks], [v for _, v in marks], "D", color=PAPER_COLOR, markersize=8,
+                label="paper (Table 1)")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(order)), [label(p) for p in order], rotation=20, ha="right")
+    ax.set(xlabel="", ylabel="delay per decision / Greedy's")
+    ax.legend()
     fig.tight_layout()
     return fig
