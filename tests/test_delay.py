@@ -110,3 +110,27 @@ def test_threads_are_limited_and_restored():
     assert torch.get_num_threads() == before
     line = delay.describe_machine(info)
     assert "cores" in line and "numpy" in line and "torch" in line
+
+
+def test_run_table1_exports_checks_and_times_the_lean_student(tmp_path):
+    from kdoffload import nets, paper
+
+    student = nets.student()
+    student.scaler.fit(kd.features(kd.sample(200, seed=3)))
+    models = {"kd_dil": student, "baseline_dil": nets.student(name="baseline_dil")}
+    run = delay.run_table1(models, kd.sample(300, seed=4), tmp_path / "s.kdlean", batched_decisions=60,
+                           batch_size=30, online_decisions=12, counts={"optimal_ilp": 5}, warmup_calls=2,
+                           progress=False)
+    assert run.lean["identical"] and run.lean["test_decisions"] == 300
+    assert run.lean["file_bytes"] == (tmp_path / "s.kdlean").stat().st_size
+    table = run.table1()
+    expected = ["optimal_exhaustive", "optimal_dp", "optimal_ilp", "greedy", "kd_dil", "baseline_dil", "kd_dil_lean"]
+    for regime in ("batched", "online"):
+        assert list(table[regime]) == expected
+    assert run.report.timing("optimal_ilp", "online").decisions == 5
+    frame = run.frame()
+    assert frame.loc[("batched", "kd_dil"), "paper_vs_greedy"] == paper.TABLE1["kd_dil"]
+    results = run.results()
+    assert set(results) == {"table1", "table1_details"} and "machine_line" in results["table1_details"]
+    again = delay.table1_frame(results["table1"], paper.TABLE1)
+    assert again.loc[("online", "greedy"), "vs_greedy"] == 1.0

@@ -26,7 +26,8 @@ What every figure includes and excludes
 * Warm-up: before timing, ``decide`` is called on the first ``warmup_batches`` batches
   (batched) or the first ``warmup_calls`` requests (online); these calls are not timed.
 * Each repeat times the whole pass with ``time.perf_counter`` (no per-call timer
-  overhead); the garbage collector is disabled during a pass (as ``timeit`` does). The
+  overhead); the cyclic garbage collector runs once before a policy's passes and is
+  disabled during them (as ``timeit`` does; memory is still freed by reference counting). The
   figure reported is the median over ``repeats`` (>= 5) passes; every pass is kept.
 * Threads: torch and the BLAS under numpy are limited to ``threads`` (default 1) while
   measuring, and :func:`machine_info` records the CPU, the thread counts, the load
@@ -309,15 +310,14 @@ def time_calls(policy, inputs: list[Requirements], *, regime: str, repeats: int 
     seconds = []
     outputs: list = []
     gc_was_enabled = gc.isenabled()
+    gc.collect()  # once per policy: a full collection costs ~0.2 s with torch loaded
+    gc.disable()
     try:
         for _ in range(repeats):
-            gc.collect()
-            gc.disable()
+            outputs = None  # the previous pass's decisions are freed (by reference counting) untimed
             start = time.perf_counter()
             outputs = [decide(req) for req in inputs]
             seconds.append(time.perf_counter() - start)
-            if gc_was_enabled:
-                gc.enable()
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -479,7 +479,147 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
         "online_decisions": inputs.online_decisions, "repeats": repeats, "warmup_batches": warmup_batches,
         "warmup_calls": warmup_calls, "threads": threads, "counts": counts,
         "online_request": "a Requirements with n = 1 (req.take(i)), built before timing and shared by all policies",
-        "gc": "disabled during each timed pass",
+        "gc": "collected once before each policy's passes, disabled during them",
         "statistic": "median over repeats of (pass time / decisions)",
     }
     return DelayReport(timings=timings, machine=machine, settings=settings)
+
+
+# --------------------------------------------------------------------------- Table 1
+
+
+#: Stated smaller counts for the slowest policies: the integer program starts the CBC
+#: solver once per call (online) or per model of 1,000 instances (batched), about
+#: 1.5 ms per decision batched and 7 ms per call online on the development machine.
+SLOW_COUNTS = {"optimal_ilp": {"batched": 2_000, "online": 200}}
+
+#: Seed of the wide-preset sample every policy is timed on.
+INPUT_SEED = 2020
+
+
+def table1_policies(models: dict | None = None, lean_model=None) -> dict:
+    """The policies of Table 1, keyed as in the results file.
+
+    Always the three exact solvers (``optimal_exhaustive``, ``optimal_dp``,
+    ``optimal_ilp``) and ``greedy``; then each learned policy given in ``models``
+    (keys among ``dil``, ``kd_dil``, ``baseline_dil``, ``drl``) and the lean student
+    as ``kd_dil_lean``.
+    """
+    from .solvers import DynamicProgramming, ExhaustiveSearch, Greedy, IntegerProgram
+
+    policies = {
+        "optimal_exhaustive": ExhaustiveSearch(), "optimal_dp": DynamicProgramming(),
+        "optimal_ilp": IntegerProgram(), "greedy": Greedy(),
+    }
+    for name, model in (models or {}).items():
+        if not hasattr(model, "decide"):
+            raise ValueError(f"models[{name!r}] has no decide(req) method")
+        policies[name] = model
+    if lean_model is not None:
+        policies["kd_dil_lean"] = lean_model
+    return policies
+
+
+def check_lean(model, lean_model, req: Requirements, batch_size: int = 10_000) -> dict:
+    """Compare the decisions of the torch ``model`` and of ``lean_model`` on ``req``.
+
+    Both decide the whole of ``req`` batch by batch; also 1,000 requests spread over
+    ``req`` one at a time (the online path of the lean model). Returns the counts of
+    differing decisions (a decision is a whole row of |A| locations).
+    """
+    reference = np.concatenate([model.decide(req.take(slice(s, s + batch_size)))
+                                for s in range(0, req.n, batch_size)])
+    batched = np.concatenate([lean_model.decide(req.take(slice(s, s + batch_size)))
+                              for s in range(0, req.n, batch_size)])
+    singles = np.unique(np.linspace(0, req.n - 1, min(1000, req.n)).astype(int))
+    online = np.concatenate([lean_model.decide(req.take(int(i))) for i in singles])
+    batched_diff = int((batched != reference).any(axis=1).sum())
+    online_diff = int((online != reference[singles]).any(axis=1).sum())
+    return {
+        "test_decisions": int(req.n), "disagreements": batched_diff,
+        "online_checked": int(len(singles)), "online_disagreements": online_diff,
+        "identical": batched_diff == 0 and online_diff == 0,
+    }
+
+
+@dataclass
+class Table1Run:
+    """What :func:`run_table1` measured: the timings and the lean student's checks."""
+
+    report: DelayReport
+    lean: dict
+
+    def table1(self) -> dict:
+        """The results file's ``table1`` (see :meth:`DelayReport.table1`)."""
+        return self.report.table1()
+
+    def frame(self) -> pd.DataFrame:
+        """The table, with the paper's Table 1 ratios beside ours (``paper_vs_greedy``)."""
+        from .paper import TABLE1
+
+        return self.report.frame(paper=TABLE1)
+
+    def results(self) -> dict:
+        """``{"table1": ..., "table1_details": {...}}``, ready for ``kdoffload.report.record``."""
+        details = self.report.to_dict()
+        details.pop("table1")
+        return {"table1": self.table1(), "table1_details": {**details, "lean": self.lean}}
+
+
+def run_table1(models: dict, test_req: Requirements, lean_path, *, req: Requirements | None = None,
+               input_seed: int = INPUT_SEED, batched_decisions: int = 100_000, batch_size: int = 10_000,
+               online_decisions: int = 10_000, counts: dict | None = None, repeats: int = MIN_REPEATS,
+               warmup_batches: int = 1, warmup_calls: int = 100, threads: int | None = 1,
+               progress: bool | None = None) -> Table1Run:
+    """Export the lean student, check it against the torch student, and time every policy.
+
+    Parameters
+    ----------
+    models : dict
+        The learned policies by key: ``dil`` (teacher), ``kd_dil`` (distilled student,
+        also exported to ``lean_path``), ``baseline_dil``, ``drl``; any may be missing
+        (``kd_dil`` is needed for the lean path).
+    test_req : Requirements
+        The test set on which the lean and torch students must make the same decisions.
+    lean_path : path
+        Where the lean student's weight file is written.
+    req : Requirements, optional
+        The timing inputs (default: ``kd.sample(max(batched, online), "wide", seed=input_seed)``).
+    counts : dict, optional
+        Smaller counts per policy (default :data:`SLOW_COUNTS`).
+    Other parameters as in :func:`measure`.
+    """
+    from .lean import export_lean, load_lean
+    from .system import sample
+
+    lean_info: dict = {}
+    lean_model = None
+    if "kd_dil" in models:
+        file_bytes = export_lean(models["kd_dil"], lean_path, name="kd_dil_lean")
+        lean_model = load_lean(lean_path)
+        with limited_threads(threads):
+            lean_info = {"path": str(lean_path), "file_bytes": int(file_bytes),
+                         "parameters": int(lean_model.num_parameters),
+                         **check_lean(models["kd_dil"], lean_model, test_req, batch_size)}
+    if req is None:
+        req = sample(max(batched_decisions, online_decisions), "wide", seed=input_seed)
+        described = f"kd.sample({req.n}, 'wide', seed={input_seed})"
+    else:
+        described = f"caller-supplied Requirements, n = {req.n}"
+    policies = table1_policies(models, lean_model)
+    report = measure(policies, req, batched_decisions=batched_decisions, batch_size=batch_size,
+                     online_decisions=online_decisions, counts=SLOW_COUNTS if counts is None else counts,
+                     repeats=repeats, warmup_batches=warmup_batches, warmup_calls=warmup_calls,
+                     threads=threads, progress=progress)
+    report.settings["input"] = described
+    return Table1Run(report=report, lean=lean_info)
+
+
+def table1_frame(table1: dict, paper: dict | None = None) -> pd.DataFrame:
+    """A results file's ``table1`` dict as a frame (regime, policy) -> µs, ratio, paper ratio."""
+    rows = [{"regime": regime, "policy": name, **entry}
+            for regime, entries in table1.items() for name, entry in entries.items()]
+    frame = pd.DataFrame(rows).set_index(["regime", "policy"])
+    if paper is not None:
+        frame["paper_vs_greedy"] = [paper.get(name, float("nan")) for _, name in frame.index]
+    return frame

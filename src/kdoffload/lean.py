@@ -282,15 +282,10 @@ class LeanMLP:
     def features(self, req: Requirements) -> np.ndarray:
         """The features of ``req`` (n, 2|A| + 5) float32, equal to ``kdoffload.features(req)``
         (each value is the float64 quotient rounded to float32)."""
-        num = self.num_subtasks
-        raw = np.empty((req.E.shape[0], 2 * num + 5))
-        raw[:, :num] = req.E
-        raw[:, num:2 * num + 1] = req.D
-        raw[:, -4] = req.p1
-        raw[:, -3] = req.p2
-        raw[:, -2] = req.b1
-        raw[:, -1] = req.b2
-        return (raw / self._divisor).astype(np.float32)
+        raw = np.concatenate((req.E, req.D, req.p1[:, None], req.p2[:, None], req.b1[:, None], req.b2[:, None]),
+                             axis=1)
+        raw /= self._divisor
+        return raw.astype(np.float32)
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
         """What the first layer sees: the input pipeline of :class:`kdoffload.nets.InputScaler`
@@ -308,12 +303,13 @@ class LeanMLP:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Logits (n, 3|A|) of prepared inputs ``x`` (n, 2|A| + 5) float32."""
+        dot, maximum = np.dot, np.maximum
         for weight, bias in self._hidden:
-            x = x @ weight
+            x = dot(x, weight)
             x += bias
-            np.maximum(x, 0.0, out=x)
+            maximum(x, 0.0, out=x)
         weight, bias = self._last
-        x = x @ weight
+        x = dot(x, weight)
         x += bias
         return x
 

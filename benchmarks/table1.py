@@ -1,0 +1,113 @@
+"""Table 1 of the paper: inference delay per decision, batched and online, relative to Greedy.
+
+Trains (or loads from the cache) the learned policies of ``--profile``, exports the
+distilled student to a lean weight file, checks that it makes the torch student's
+decisions on the whole test set, then times every policy with :mod:`kdoffload.delay`
+and prints the table beside the paper's ratios. The JSON written to ``--out`` holds
+``table1`` (the results file's schema) and ``table1_details`` (every pass, the machine,
+the settings, the lean file's size and check).
+
+    .venv/bin/python benchmarks/table1.py                       # paper profile, 1 thread
+    .venv/bin/python benchmarks/table1.py --profile smoke --batched 2000 --online 200
+    .venv/bin/python benchmarks/table1.py --record              # also into book/results/<profile>.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+import kdoffload as kd
+from kdoffload import delay
+
+HERE = Path(__file__).resolve().parent
+
+
+def learned_models(profile: str, seed: int, data_seed: int, progress: bool | None) -> dict:
+    """The DIL teacher, the KD-DIL student, Baseline DIL and (when available) the DQN."""
+    from kdoffload.distill import train_student_kd
+    from kdoffload.train import train_baseline_dil, train_teacher
+
+    teacher = train_teacher(seed=seed, profile=profile, data_seed=data_seed, progress=progress)
+    models = {
+        "dil": teacher,
+        "kd_dil": train_student_kd(teacher, seed=seed, profile=profile, data_seed=data_seed, progress=progress),
+        "baseline_dil": train_baseline_dil(seed=seed, profile=profile, data_seed=data_seed, progress=progress),
+    }
+    try:
+        from kdoffload import drl
+    except ImportError:
+        print("kdoffload.drl is not available: DRL is left out of the table", file=sys.stderr)
+    else:
+        models["drl"] = drl.train_dqn(seed=seed, profile=profile, data_seed=data_seed, progress=progress)
+    return models
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="paper", choices=["paper", "smoke"])
+    parser.add_argument("--seed", type=int, default=0, help="training seed of the learned policies")
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--input-seed", type=int, default=delay.INPUT_SEED, help="seed of the timing inputs")
+    parser.add_argument("--batched", type=int, default=100_000, help="decisions in the batched regime")
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--online", type=int, default=10_000, help="sequential single-request calls")
+    parser.add_argument("--ilp-batched", type=int, default=delay.SLOW_COUNTS["optimal_ilp"]["batched"])
+    parser.add_argument("--ilp-online", type=int, default=delay.SLOW_COUNTS["optimal_ilp"]["online"])
+    parser.add_argument("--drl-batched", type=int, default=None, help="smaller count for DRL (default: all)")
+    parser.add_argument("--drl-online", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads while timing")
+    parser.add_argument("--lean", type=Path, default=None, help="lean weight file (default benchmarks/results/)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON output (default benchmarks/results/)")
+    parser.add_argument("--record", action="store_true", help="also record into book/results/<profile>.json")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+
+    progress = False if args.quiet else None
+    results_dir = HERE / "results"
+    results_dir.mkdir(exist_ok=True)
+    lean_path = args.lean or results_dir / f"kd_dil_student_{args.profile}.kdlean"
+    out = args.out or results_dir / f"table1_{args.profile}.json"
+
+    start = time.perf_counter()
+    models = learned_models(args.profile, args.seed, args.data_seed, progress)
+    from kdoffload.train import datasets
+
+    test = datasets(args.profile, args.data_seed)["test"].requirements
+    counts = {"optimal_ilp": {"batched": args.ilp_batched, "online": args.ilp_online}}
+    if args.drl_batched or args.drl_online:
+        counts["drl"] = {key: value for key, value in (("batched", args.drl_batched), ("online", args.drl_online))
+                         if value}
+    run = delay.run_table1(models, test, lean_path, input_seed=args.input_seed, batched_decisions=args.batched,
+                           batch_size=args.batch_size, online_decisions=args.online, counts=counts,
+                           repeats=args.repeats, threads=args.threads, progress=progress)
+    results = run.results()
+    results["table1_details"]["profile"] = args.profile
+    out.write_text(json.dumps(results, indent=1, default=float))
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(run.frame().round(4).to_string())
+    print()
+    print("machine:", run.report.machine_line)
+    lean = run.lean
+    if lean:
+        print(f"lean student: {lean['file_bytes']} bytes, {lean['parameters']} parameters; "
+              f"{lean['disagreements']} of {lean['test_decisions']} test decisions differ from torch "
+              f"(online check: {lean['online_disagreements']} of {lean['online_checked']})")
+    print(f"written {out} in {time.perf_counter() - start:.0f} s")
+    if args.record:
+        from kdoffload import report
+
+        path = report.record(args.profile, results, root=HERE.parent / "book" / "results")
+        print(f"recorded in {path}")
+    return 0 if not lean or lean["identical"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
