@@ -1,0 +1,206 @@
+"""MLP offloading policies (§3.3, §5): the DIL teacher and the KD-DIL / Baseline DIL student.
+
+Input
+    The paper's input is the requirement S = (E, D, p1, p2, b1, b2): the 2|A| + 5 = 17
+    numbers of :func:`kdoffload.features` (each field divided by the upper end of its
+    wide range). The network's own input pipeline, :class:`InputScaler`, then maps them
+    element-wise to what the first layer sees, so the width stays 17:
+
+    * ``"log"`` (default): ``log(max(x, 1e-6))``, then standardised. Latencies are ratios
+      (E/p, D/b), so in log space the comparisons a decision rests on become
+      differences, and the heavy tail of ``1/b`` near b = 0 becomes a light one.
+    * ``"standard"``: the 17 features standardised.
+    * ``"none"``: the 17 features as they are.
+
+    The standardisation (per-feature mean and std) is fitted on training features by
+    :meth:`InputScaler.fit` and stored as buffers, so it travels with the weights.
+
+Output
+    3·|A| logits read as |A| groups of 3 (ambiguities.md 11); a softmax over each group
+    gives the probabilities of device / edge / cloud for that subtask, and the decision
+    is the argmax of each group.
+
+Sizes (ambiguities.md 10)
+    The layer shapes the paper states give far fewer parameters than it reports:
+    teacher 17-256-256-256-256-256-18 has 272,402 parameters (paper: "1.6 million"),
+    student 17-32-32-18 has 2,226 (paper: "about 10,000"). :func:`count_parameters`
+    gives the real counts; :mod:`kdoffload.paper` holds the paper's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import feature_width, features
+from .system import NUM_LOCATIONS, Requirements
+
+#: Hidden layer widths of the §5.1 DIL teacher and of the §5.2 student, as the paper states them.
+TEACHER_HIDDEN = (256, 256, 256, 256, 256)
+STUDENT_HIDDEN = (32, 32)
+
+#: Element-wise transforms of :class:`InputScaler`.
+TRANSFORMS = ("log", "standard", "none")
+
+#: Floor applied before the log (features are scaled to (0, 1], so this is 1e-6 of a range).
+LOG_FLOOR = 1e-6
+
+
+def check_features(x, width: int) -> np.ndarray:
+    """``x`` as a finite float32 (n, width) matrix with n >= 1, or a ValueError saying what is wrong."""
+    array = np.asarray(x, dtype=np.float32)
+    if array.ndim != 2 or array.shape[1] != width:
+        raise ValueError(f"expected features of shape (n, {width}), got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError("expected at least one sample, got an empty feature matrix (n = 0)")
+    if not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"features must be finite, got features{list(index)} = {array[index]}")
+    return array
+
+
+class InputScaler(nn.Module):
+    """Element-wise transform of the 17 features, then per-feature standardisation.
+
+    Parameters
+    ----------
+    width : int
+        Number of features (2|A| + 5).
+    transform : {"log", "standard", "none"}
+        See the module docstring. ``"none"`` ignores the fitted statistics.
+    """
+
+    def __init__(self, width: int, transform: str = "log"):
+        super().__init__()
+        if transform not in TRANSFORMS:
+            raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
+        self.width = int(width)
+        self.transform = transform
+        self.register_buffer("mean", torch.zeros(self.width))
+        self.register_buffer("std", torch.ones(self.width))
+
+    def _pre(self, x: torch.Tensor) -> torch.Tensor:
+        if self.transform == "log":
+            return torch.log(torch.clamp(x, min=LOG_FLOOR))
+        return x
+
+    @torch.no_grad()
+    def fit(self, x) -> "InputScaler":
+        """Set the mean and std from training features ``x`` (n, width); returns ``self``."""
+        x = torch.from_numpy(check_features(x, self.width))
+        z = self._pre(x).double()
+        self.mean.copy_(z.mean(dim=0).float())
+        self.std.copy_(torch.clamp(z.std(dim=0, unbiased=False), min=1e-6).float())
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.transform == "none":
+            return x
+        return (self._pre(x) - self.mean) / self.std
+
+
+class MLPPolicy(nn.Module):
+    """A fully connected ReLU network from the features to |A| groups of 3 logits.
+
+    Implements :class:`kdoffload.policy.Policy` (``name`` and ``decide``).
+
+    Parameters
+    ----------
+    num_subtasks : int
+        |A| (6 in the paper); the input width is 2|A| + 5 and the output 3|A|.
+    hidden : sequence of int
+        Hidden layer widths, e.g. :data:`TEACHER_HIDDEN` or :data:`STUDENT_HIDDEN`.
+    transform : {"log", "standard", "none"}
+        Input pipeline, see :class:`InputScaler`.
+    name : str
+        Name shown by :func:`kdoffload.evaluate`.
+
+    Attributes set by training (see :mod:`kdoffload.train`): ``history`` (a pandas
+    DataFrame, one row per epoch), ``train_seconds`` and ``config``.
+    """
+
+    def __init__(self, num_subtasks: int = 6, hidden: Sequence[int] = TEACHER_HIDDEN,
+                 transform: str = "log", name: str = "dil"):
+        super().__init__()
+        if isinstance(num_subtasks, bool) or not isinstance(num_subtasks, (int, np.integer)) or num_subtasks < 1:
+            raise ValueError(f"num_subtasks must be an integer >= 1, got num_subtasks = {num_subtasks!r}")
+        hidden = tuple(hidden)
+        if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
+            raise ValueError(f"hidden must be a non-empty sequence of integers >= 1, got hidden = {hidden!r}")
+        self.num_subtasks = int(num_subtasks)
+        self.hidden = tuple(int(h) for h in hidden)
+        self.name = name
+        self.input_width = feature_width(self.num_subtasks)
+        self.scaler = InputScaler(self.input_width, transform)
+        layers: list[nn.Module] = []
+        width = self.input_width
+        for size in self.hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, NUM_LOCATIONS * self.num_subtasks))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (n, |A|, 3) for raw features ``x`` (n, 2|A| + 5)."""
+        return self.body(self.scaler(x)).view(-1, self.num_subtasks, NUM_LOCATIONS)
+
+    def _inputs(self, req_or_features) -> torch.Tensor:
+        if isinstance(req_or_features, Requirements):
+            if req_or_features.num_subtasks != self.num_subtasks:
+                raise ValueError(f"this network decides |A| = {self.num_subtasks} subtasks, "
+                                 f"got requirements with |A| = {req_or_features.num_subtasks}")
+            x = features(req_or_features)
+        else:
+            x = check_features(req_or_features, self.input_width)
+        return torch.from_numpy(x)
+
+    @torch.no_grad()
+    def probabilities(self, req_or_features) -> np.ndarray:
+        """Softmax of each group, (n, |A|, 3) float64, for Requirements or raw features."""
+        was_training = self.training
+        self.eval()
+        try:
+            return torch.softmax(self(self._inputs(req_or_features)), dim=-1).double().numpy()
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def decide(self, req: Requirements) -> np.ndarray:
+        """Locations (n, |A|) int64: the argmax of each group of 3 outputs."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self(self._inputs(req)).argmax(dim=-1).numpy().astype(np.int64)
+        finally:
+            self.train(was_training)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, parameters={count_parameters(self)}"
+
+
+def teacher(num_subtasks: int = 6, transform: str = "log", name: str = "dil") -> MLPPolicy:
+    """The §5.1 DIL network: 5 hidden layers of 256 (untrained)."""
+    return MLPPolicy(num_subtasks, TEACHER_HIDDEN, transform, name)
+
+
+def student(num_subtasks: int = 6, transform: str = "log", name: str = "kd_dil") -> MLPPolicy:
+    """The §5.2 network: 2 hidden layers of 32 (untrained)."""
+    return MLPPolicy(num_subtasks, STUDENT_HIDDEN, transform, name)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters (the scaler's fitted mean and std are buffers, not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def parameter_counts(num_subtasks: int = 6) -> dict[str, dict[str, float]]:
+    """Real parameter counts of the teacher and student beside the paper's stated ones."""
+    from . import paper
+
+    return {
+        "teacher": {"real": count_parameters(teacher(num_subtasks)), "paper": paper.PARAMETERS["teacher"]},
+        "student": {"real": count_parameters(student(num_subtasks)), "paper": paper.PARAMETERS["student"]},
+    }
