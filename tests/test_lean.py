@@ -160,3 +160,14 @@ def test_export_refuses_models_it_cannot_run(tmp_path):
         lean.export_lean(torch.nn.Sequential(torch.nn.Linear(17, 18), torch.nn.Tanh()), tmp_path / "x")
     with pytest.raises(ValueError, match="ends with a ReLU"):
         lean.export_lean(torch.nn.Sequential(torch.nn.Linear(17, 18), torch.nn.ReLU()), tmp_path / "x")
+
+
+def test_batched_argmax_breaks_ties_like_argmax(tmp_path):
+    lean.export_lean(small_mlp(), tmp_path / "s.kdlean")
+    student = lean.load_lean(tmp_path / "s.kdlean")
+    rng = np.random.default_rng(0)
+    logits = rng.integers(0, 3, size=(500, 18)).astype(np.float32)  # many exact ties
+    student.logits = lambda x: logits[:len(x)]  # only the argmax is under test
+    req = kd.sample(500, seed=0)
+    np.testing.assert_array_equal(student.decide(req), logits.reshape(500, 6, 3).argmax(axis=2))
+    np.testing.assert_array_equal(student.decide(req.take(slice(0, 5))), logits[:5].reshape(5, 6, 3).argmax(axis=2))

@@ -525,7 +525,8 @@ def check_lean(model, lean_model, req: Requirements, batch_size: int = 10_000) -
 
     Both decide the whole of ``req`` batch by batch; also 1,000 requests spread over
     ``req`` one at a time (the online path of the lean model). Returns the counts of
-    differing decisions (a decision is a whole row of |A| locations).
+    differing decisions (a decision is a whole row of |A| locations) and how many
+    distinct decisions the torch model makes (a constant model would agree trivially).
     """
     reference = np.concatenate([model.decide(req.take(slice(s, s + batch_size)))
                                 for s in range(0, req.n, batch_size)])
@@ -536,7 +537,8 @@ def check_lean(model, lean_model, req: Requirements, batch_size: int = 10_000) -
     batched_diff = int((batched != reference).any(axis=1).sum())
     online_diff = int((online != reference[singles]).any(axis=1).sum())
     return {
-        "test_decisions": int(req.n), "disagreements": batched_diff,
+        "test_decisions": int(req.n), "distinct_decisions": int(len(np.unique(reference, axis=0))),
+        "disagreements": batched_diff,
         "online_checked": int(len(singles)), "online_disagreements": online_diff,
         "identical": batched_diff == 0 and online_diff == 0,
     }

@@ -316,7 +316,15 @@ class LeanMLP:
     def decide(self, req: Requirements) -> np.ndarray:
         """Locations (n, |A|) int64: the argmax of each group of 3 logits."""
         logits = self.logits(self.inputs(self.features(req)))
-        return logits.reshape(logits.shape[0], self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
+        if logits.shape[0] < 32:  # one request (online): the fewest numpy calls
+            return logits.reshape(logits.shape[0], self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
+        # Batches: the same argmax (first maximum on ties, as numpy's and torch's) by two
+        # comparisons, about twice as fast as argmax over an axis of length 3.
+        device, edge, cloud = logits[:, 0::3], logits[:, 1::3], logits[:, 2::3]
+        edge_better = edge > device
+        decisions = edge_better.astype(np.int64)
+        decisions[cloud > np.where(edge_better, edge, device)] = 2
+        return decisions
 
     def __repr__(self) -> str:
         shapes = " -> ".join([str(self.layer_shapes[0][0])] + [str(o) for _, o in self.layer_shapes])
