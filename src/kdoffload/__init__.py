@@ -26,3 +26,8 @@ from .system import PRESETS, Requirements, cost, cost_tensors, energy, latency, 
 from .evaluate import evaluate, latency_ratios, normalized_latency, summarize  # noqa: E402
 from . import delay, lean  # noqa: E402
 from .lean import LeanFormatError, LeanMLP, export_lean, load_lean  # noqa: E402
+from . import nets, paper, train, distill, drl  # noqa: E402
+from .nets import MLPPolicy, count_parameters, parameter_counts  # noqa: E402
+from .train import TrainConfig, train_baseline_dil, train_supervised, train_teacher  # noqa: E402
+from .distill import distill as distill_student, kd_loss, soften, softening_example, train_student_kd  # noqa: E402
+from .drl import DQNConfig, QNetwork, fit_dqn, train_dqn  # noqa: E402
