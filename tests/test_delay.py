@@ -124,7 +124,8 @@ def test_run_table1_exports_checks_and_times_the_lean_student(tmp_path):
     assert run.lean["identical"] and run.lean["test_decisions"] == 300
     assert run.lean["file_bytes"] == (tmp_path / "s.kdlean").stat().st_size
     table = run.table1()
-    expected = ["optimal_exhaustive", "optimal_dp", "optimal_ilp", "greedy", "kd_dil", "baseline_dil", "kd_dil_lean"]
+    expected = ["optimal_exhaustive", "optimal_dp", "optimal_dp_lean", "optimal_ilp", "greedy", "kd_dil",
+                "baseline_dil", "kd_dil_lean"]
     for regime in ("batched", "online"):
         assert list(table[regime]) == expected
     assert run.report.timing("optimal_ilp", "online").decisions == 5

@@ -171,3 +171,18 @@ def test_batched_argmax_breaks_ties_like_argmax(tmp_path):
     req = kd.sample(500, seed=0)
     np.testing.assert_array_equal(student.decide(req), logits.reshape(500, 6, 3).argmax(axis=2))
     np.testing.assert_array_equal(student.decide(req.take(slice(0, 5))), logits[:5].reshape(5, 6, 3).argmax(axis=2))
+
+
+@pytest.mark.parametrize("output_return", [True, False])
+def test_lean_dynamic_program_matches_the_solver_ties_included(output_return):
+    rng = np.random.default_rng(0)
+    n = 3000
+    small = kd.Requirements(  # small integers: many exact ties between decisions
+        E=rng.integers(0, 3, (n, 6)).astype(float), D=rng.integers(0, 2, (n, 7)).astype(float),
+        p1=rng.integers(1, 3, n).astype(float), p2=rng.integers(1, 3, n).astype(float),
+        b1=rng.integers(1, 3, n).astype(float), b2=rng.integers(1, 3, n).astype(float),
+    )
+    policy = lean.LeanDynamicProgramming(output_return=output_return)
+    for req in (small, kd.sample(3000, "wide", seed=5), kd.sample(1000, "narrow", num_subtasks=4, seed=6)):
+        np.testing.assert_array_equal(policy.decide(req), kd.solve(req, output_return=output_return))
+    assert policy.decide(small.take(3)).shape == (1, 6)

@@ -66,7 +66,7 @@ REGIMES = ("batched", "online")
 
 #: Row order of the table (the paper's Table 1 lists Optimal, Greedy, DRL, DIL, KD-DIL).
 POLICY_ORDER = (
-    "optimal_exhaustive", "optimal_dp", "optimal_ilp", "greedy", "drl", "dil", "kd_dil",
+    "optimal_exhaustive", "optimal_dp", "optimal_dp_lean", "optimal_ilp", "greedy", "drl", "dil", "kd_dil",
     "baseline_dil", "kd_dil_lean",
 )
 
@@ -501,15 +501,18 @@ def table1_policies(models: dict | None = None, lean_model=None) -> dict:
     """The policies of Table 1, keyed as in the results file.
 
     Always the three exact solvers (``optimal_exhaustive``, ``optimal_dp``,
-    ``optimal_ilp``) and ``greedy``; then each learned policy given in ``models``
-    (keys among ``dil``, ``kd_dil``, ``baseline_dil``, ``drl``) and the lean student
-    as ``kd_dil_lean``.
+    ``optimal_ilp``), ``greedy`` and ``optimal_dp_lean`` (the exact dynamic program
+    with the per-request treatment the lean student gets,
+    :class:`kdoffload.lean.LeanDynamicProgramming`); then each learned policy given in
+    ``models`` (keys among ``dil``, ``kd_dil``, ``baseline_dil``, ``drl``) and the lean
+    student as ``kd_dil_lean``.
     """
+    from .lean import LeanDynamicProgramming
     from .solvers import DynamicProgramming, ExhaustiveSearch, Greedy, IntegerProgram
 
     policies = {
         "optimal_exhaustive": ExhaustiveSearch(), "optimal_dp": DynamicProgramming(),
-        "optimal_ilp": IntegerProgram(), "greedy": Greedy(),
+        "optimal_dp_lean": LeanDynamicProgramming(), "optimal_ilp": IntegerProgram(), "greedy": Greedy(),
     }
     for name, model in (models or {}).items():
         if not hasattr(model, "decide"):

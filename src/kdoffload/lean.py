@@ -341,3 +341,67 @@ def load_lean(path, name: str | None = None) -> LeanMLP:
     if name is not None:
         header = dict(header, name=name)
     return LeanMLP(header, values)
+
+
+# --------------------------------------------------------------------------- exact DP, per request
+
+
+class LeanDynamicProgramming:
+    """The exact dynamic program for one request at a time, in plain Python floats.
+
+    The same deployment treatment as :class:`LeanMLP` gives the student, applied to the
+    exact solver: no cost tensors, no numpy call per step, just the 9 |A| additions and
+    comparisons of the chain. It repeats, operation for operation and in the same float64
+    arithmetic, :class:`kdoffload.solvers.DynamicProgramming` on the latency objective
+    (cost-to-go backwards, then the smallest location that still finishes within
+    ``TIE_RTOL`` of the optimum), so it returns the same decisions, ties included.
+    Meant for the online regime; a batch is decided row by row.
+    """
+
+    name = "optimal_dp_lean"
+
+    def __init__(self, output_return: bool = True, name: str | None = None):
+        from .solvers import TIE_RTOL
+
+        self.output_return = bool(output_return)
+        self._slack = 1 + TIE_RTOL
+        if name:
+            self.name = name
+
+    def decide(self, req: Requirements) -> np.ndarray:
+        rows = zip(req.E.tolist(), req.D.tolist(), req.p1.tolist(), req.p2.tolist(), req.b1.tolist(),
+                   req.b2.tolist())
+        return np.array([self._one(*row) for row in rows], dtype=np.int64)
+
+    def _one(self, E, D, p1, p2, b1, b2) -> list[int]:
+        inv_b1, inv_b2 = 1.0 / b1, 1.0 / b2
+        relay = inv_b1 + inv_b2
+        hop = ((0.0, inv_b1, relay), (inv_b1, 0.0, inv_b2), (relay, inv_b2, 0.0))
+        num = len(E)
+        comp = [(e / p1, e / p2, 0.0) for e in E]
+        out = D[num] if self.output_return else 0.0
+        last = comp[num - 1]
+        ctg = [None] * num
+        ctg[num - 1] = tuple(last[i] + out * hop[i][0] for i in range(3))
+        for t in range(num - 2, -1, -1):
+            d, nxt, here = D[t + 1], ctg[t + 1], comp[t]
+            ctg[t] = tuple(
+                min(d * hop[i][0] + nxt[0], d * hop[i][1] + nxt[1], d * hop[i][2] + nxt[2]) + here[i]
+                for i in range(3)
+            )
+        d0, c0 = D[0], ctg[0]
+        threshold = min(d0 * hop[0][0] + c0[0], d0 * hop[0][1] + c0[1], d0 * hop[0][2] + c0[2]) * self._slack
+        decision, previous, spent = [], 0, 0.0
+        for t in range(num):
+            d, row, c = D[t], hop[previous], ctg[t]
+            costs = (d * row[0], d * row[1], d * row[2])
+            if spent + costs[0] + c[0] <= threshold:
+                choice = 0
+            elif spent + costs[1] + c[1] <= threshold:
+                choice = 1
+            else:
+                choice = 2
+            spent += costs[choice] + comp[t][choice]
+            decision.append(choice)
+            previous = choice
+        return decision
