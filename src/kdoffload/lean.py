@@ -31,6 +31,21 @@ payload_bytes         float32: for each layer its weight (out, in) row-major the
 
 A truncated file, a foreign file, a corrupted payload or layer shapes that do not chain
 or do not fit ``|A|`` raise :class:`LeanFormatError` (a ``ValueError``) saying which.
+
+Same decisions, not the same bits
+---------------------------------
+The lean forward pass repeats torch's operations in the same order and precision
+(float32 features, floor, log, minus mean, divided by std, then ``x W + b`` and ReLU per
+layer, argmax with ties to the first maximum). The logits still differ from torch's in
+the last bits: numpy's BLAS and torch's kernels sum the products in different orders,
+and torch's float32 log is not correctly rounded (the lean path computes it in float64
+and rounds, which differs from torch's in the last bit for a few per cent of inputs).
+A decision can therefore differ only where two logits of a group are within about
+1e-6 of each other. :func:`kdoffload.delay.check_lean` compares the decisions on a
+whole test set; that check, not bitwise equality, is the claim.
+
+:class:`LeanDynamicProgramming` gives the exact solver the same per-request treatment,
+so the delay table can compare like with like.
 """
 
 from __future__ import annotations
@@ -292,7 +307,7 @@ class LeanMLP:
         applied to features ``x`` (float32), in the same order of float32 operations
         (floor, log, minus mean, divided by std). The log is computed in float64 and rounded
         to float32 (correctly rounded; torch's float32 log may differ from it in the last
-        bit, see the module notes)."""
+        bit; see the module docstring)."""
         if self.transform == "none":
             return x
         if self.transform == "log":
