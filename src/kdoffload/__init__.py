@@ -31,3 +31,4 @@ from .nets import MLPPolicy, count_parameters, parameter_counts  # noqa: E402
 from .train import TrainConfig, train_baseline_dil, train_supervised, train_teacher  # noqa: E402
 from .distill import distill as distill_student, kd_loss, soften, softening_example, train_student_kd  # noqa: E402
 from .drl import DQNConfig, QNetwork, fit_dqn, train_dqn  # noqa: E402
+from .lean import LeanDynamicProgramming  # noqa: E402
