@@ -135,3 +135,23 @@ def test_run_table1_exports_checks_and_times_the_lean_student(tmp_path):
     assert set(results) == {"table1", "table1_details"} and "machine_line" in results["table1_details"]
     again = delay.table1_frame(results["table1"], paper.TABLE1)
     assert again.loc[("online", "greedy"), "vs_greedy"] == 1.0
+
+
+def test_interleaved_passes_alternate_between_policies(req):
+    calls = []
+
+    class Logged(Trivial):
+        def __init__(self, name):
+            self.name = name
+
+        def decide(self, req):
+            calls.append(self.name)
+            return super().decide(req)
+
+    delay.measure([Logged("a"), Logged("b")], req, regimes=("online",), online_decisions=1, warmup_calls=1,
+                  repeats=5, progress=False)
+    assert calls == ["a", "b"] + ["a", "b"] * 5
+    calls.clear()
+    delay.measure([Logged("a"), Logged("b")], req, regimes=("online",), online_decisions=1, warmup_calls=1,
+                  repeats=5, interleave=False, progress=False)
+    assert calls == ["a"] * 6 + ["b"] * 6

@@ -26,8 +26,11 @@ What every figure includes and excludes
 * Warm-up: before timing, ``decide`` is called on the first ``warmup_batches`` batches
   (batched) or the first ``warmup_calls`` requests (online); these calls are not timed.
 * Each repeat times the whole pass with ``time.perf_counter`` (no per-call timer
-  overhead); the cyclic garbage collector runs once before a policy's passes and is
-  disabled during them (as ``timeit`` does; memory is still freed by reference counting). The
+  overhead); the cyclic garbage collector is disabled during a pass (as ``timeit``
+  does; memory is still freed by reference counting).
+* Passes are interleaved by default: after every policy's warm-up, each round times one
+  pass of every (regime, policy), so load from other processes on a shared machine
+  falls on all policies alike rather than on whichever ran at the time. The
   figure reported is the median over ``repeats`` (>= 5) passes; every pass is kept.
 * Threads: torch and the BLAS under numpy are limited to ``threads`` (default 1) while
   measuring, and :func:`machine_info` records the CPU, the thread counts, the load
@@ -288,6 +291,65 @@ def _check_output(name: str, outputs: list, inputs: list[Requirements]) -> None:
             )
 
 
+def _check_warmup(warmup_calls) -> int:
+    if isinstance(warmup_calls, bool) or not isinstance(warmup_calls, (int, np.integer)) or warmup_calls < 0:
+        raise ValueError(f"warmup_calls must be an integer >= 0, got {warmup_calls!r}")
+    return int(warmup_calls)
+
+
+class _Job:
+    """The passes of one policy over one list of inputs (one row of the table)."""
+
+    def __init__(self, policy, inputs: list[Requirements], regime: str, name: str | None, warmup_calls: int):
+        if not inputs:
+            raise ValueError("inputs must hold at least one Requirements")
+        self.name = name or getattr(policy, "name", type(policy).__name__)
+        self.decide = policy.decide
+        self.inputs = inputs
+        self.regime = regime
+        self.warmup_calls = _check_warmup(warmup_calls)
+        self.seconds: list[float] = []
+        self.outputs: list | None = None
+
+    def warm(self) -> None:
+        """The untimed warm-up calls: the first ``warmup_calls`` inputs (cycled if fewer)."""
+        for i in range(self.warmup_calls):
+            self.decide(self.inputs[i % len(self.inputs)])
+
+    def run_pass(self) -> None:
+        """One timed pass over all inputs, the cyclic garbage collector off."""
+        decide, inputs = self.decide, self.inputs
+        self.outputs = None  # the previous pass's decisions are freed (by reference counting) untimed
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            outputs = [decide(req) for req in inputs]
+            self.seconds.append(time.perf_counter() - start)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        self.outputs = outputs
+
+    def timing(self) -> Timing:
+        _check_output(self.name, self.outputs, self.inputs)
+        return Timing(
+            policy=self.name, regime=self.regime, decisions=sum(req.n for req in self.inputs),
+            calls=len(self.inputs), batch_size=max(req.n for req in self.inputs),
+            warmup_calls=self.warmup_calls, seconds=tuple(self.seconds),
+        )
+
+    def decisions(self) -> np.ndarray:
+        return np.concatenate([np.asarray(out) for out in self.outputs], axis=0).astype(np.int64)
+
+
+def _check_repeats(repeats) -> int:
+    repeats = check_count("repeats", repeats)
+    if repeats < MIN_REPEATS:
+        raise ValueError(f"repeats must be >= {MIN_REPEATS} (the median of at least five passes), got {repeats}")
+    return repeats
+
+
 def time_calls(policy, inputs: list[Requirements], *, regime: str, repeats: int = MIN_REPEATS,
                warmup_calls: int = 1, name: str | None = None, keep_decisions: bool = False):
     """Time ``repeats`` passes of ``policy.decide`` over ``inputs`` (a list of Requirements).
@@ -296,39 +358,15 @@ def time_calls(policy, inputs: list[Requirements], *, regime: str, repeats: int 
     last pass, concatenated (n_total, |A|). Warm-up: ``decide`` on the first
     ``warmup_calls`` inputs (cycled if fewer), untimed.
     """
-    name = name or getattr(policy, "name", type(policy).__name__)
-    repeats = check_count("repeats", repeats)
-    if repeats < MIN_REPEATS:
-        raise ValueError(f"repeats must be >= {MIN_REPEATS} (the median of at least five passes), got {repeats}")
-    if not inputs:
-        raise ValueError("inputs must hold at least one Requirements")
-    if isinstance(warmup_calls, bool) or not isinstance(warmup_calls, (int, np.integer)) or warmup_calls < 0:
-        raise ValueError(f"warmup_calls must be an integer >= 0, got {warmup_calls!r}")
-    decide = policy.decide
-    for i in range(int(warmup_calls)):
-        decide(inputs[i % len(inputs)])
-    seconds = []
-    outputs: list = []
-    gc_was_enabled = gc.isenabled()
-    gc.collect()  # once per policy: a full collection costs ~0.2 s with torch loaded
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            outputs = None  # the previous pass's decisions are freed (by reference counting) untimed
-            start = time.perf_counter()
-            outputs = [decide(req) for req in inputs]
-            seconds.append(time.perf_counter() - start)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    _check_output(name, outputs, inputs)
-    decisions = sum(req.n for req in inputs)
-    timing = Timing(
-        policy=name, regime=regime, decisions=decisions, calls=len(inputs),
-        batch_size=max(req.n for req in inputs), warmup_calls=int(warmup_calls), seconds=tuple(seconds),
-    )
+    repeats = _check_repeats(repeats)
+    job = _Job(policy, inputs, regime, name, warmup_calls)
+    job.warm()
+    gc.collect()
+    for _ in range(repeats):
+        job.run_pass()
+    timing = job.timing()
     if keep_decisions:
-        return timing, np.concatenate([np.asarray(out) for out in outputs], axis=0).astype(np.int64)
+        return timing, job.decisions()
     return timing
 
 
@@ -421,8 +459,8 @@ def _default_counts(name: str, regime: str, inputs: DelayInputs, counts: dict) -
 def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: int = 100_000,
             batch_size: int = 10_000, online_decisions: int = 10_000, counts: dict | None = None,
             repeats: int = MIN_REPEATS, warmup_batches: int = 1, warmup_calls: int = 100,
-            threads: int | None = 1, progress: bool | None = None, inputs: DelayInputs | None = None,
-            ) -> DelayReport:
+            threads: int | None = 1, interleave: bool = True, progress: bool | None = None,
+            inputs: DelayInputs | None = None) -> DelayReport:
     """Time every policy in every regime on the same inputs.
 
     Parameters
@@ -445,6 +483,10 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
         Untimed calls before the timed passes: batches (batched) and requests (online).
     threads : int or None
         Threads for torch and the BLAS during the measurement (None: leave as is).
+    interleave : bool
+        True (default): warm every policy up, then time round after round, one pass of
+        every (regime, policy) per round, so that load from other processes is spread
+        over all policies. False: all passes of one policy, then the next.
     inputs : DelayInputs, optional
         Prepared inputs to reuse across calls (then ``req`` and the sizes are ignored).
     """
@@ -461,25 +503,38 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
     if inputs is None:
         inputs = DelayInputs(req, batch_size, batched_decisions if "batched" in regimes else 1,
                              online_decisions if "online" in regimes else 1)
-    timings = []
-    jobs = [(regime, name) for regime in regimes for name in named]
-    with limited_threads(threads):
-        machine = machine_info()
-        for regime, name in tqdm(jobs, desc="delay", unit="policy", disable=not progress_enabled(progress)):
+    repeats = _check_repeats(repeats)
+    jobs = []
+    for regime in regimes:
+        for name, policy in named.items():
             count = _default_counts(name, regime, inputs, counts)
             if regime == "batched":
-                batch_list, warm = inputs.batched(count), warmup_batches
+                jobs.append(_Job(policy, inputs.batched(count), regime, name, warmup_batches))
             else:
-                batch_list, warm = inputs.online(count), warmup_calls
-            timings.append(time_calls(named[name], batch_list, regime=regime, repeats=repeats,
-                                      warmup_calls=warm, name=name))
+                jobs.append(_Job(policy, inputs.online(count), regime, name, warmup_calls))
+    # interleaved: every round times one pass of each job, so a burst of load from other
+    # processes spreads over all policies instead of landing on one
+    schedule = [(r, job) for r in range(repeats) for job in jobs] if interleave else \
+        [(r, job) for job in jobs for r in range(repeats)]
+    with limited_threads(threads):
+        machine = machine_info()
+        if interleave:
+            for job in jobs:
+                job.warm()
+        gc.collect()  # once: a full collection costs ~0.2 s with torch loaded
+        for r, job in tqdm(schedule, desc="delay", unit="pass", disable=not progress_enabled(progress)):
+            if not interleave and r == 0:
+                job.warm()
+            job.run_pass()
         machine["load_average_1min_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    timings = [job.timing() for job in jobs]
     settings = {
         "regimes": list(regimes), "batched_decisions": inputs.batched_decisions, "batch_size": inputs.batch_size,
         "online_decisions": inputs.online_decisions, "repeats": repeats, "warmup_batches": warmup_batches,
         "warmup_calls": warmup_calls, "threads": threads, "counts": counts,
         "online_request": "a Requirements with n = 1 (req.take(i)), built before timing and shared by all policies",
-        "gc": "collected once before each policy's passes, disabled during them",
+        "gc": "collected once before the timed passes, disabled during each pass",
+        "interleave": interleave,
         "statistic": "median over repeats of (pass time / decisions)",
     }
     return DelayReport(timings=timings, machine=machine, settings=settings)
