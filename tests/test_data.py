@@ -9,7 +9,6 @@ import kdoffload as kd
 from kdoffload import data
 
 # PuLP 3.x warns on every LpVariable(...) and PULP_CBC_CMD that they go away in PuLP 4.0.
-pytestmark = pytest.mark.filterwarnings("ignore:.*PuLP 4.0:DeprecationWarning")
 
 
 FIELDS = ("E", "D", "p1", "p2", "b1", "b2")

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 import kdoffload as kd
 
 # PuLP 3.x warns on every LpVariable(...) and PULP_CBC_CMD that they go away in PuLP 4.0.
-pytestmark = pytest.mark.filterwarnings("ignore:.*PuLP 4.0:DeprecationWarning")
 
 
 METHODS = ("exhaustive", "dp", "ilp")

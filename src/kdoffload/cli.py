@@ -225,7 +225,7 @@ def execute_chapter(notebook: Path, output: Path, parameters: dict | None, kerne
 def run_chapters(notebooks: list[Path], output_dir: Path, parameters: dict[str, dict] | None, kernel: str,
                  progress: bool, on_done=None, inplace: bool = False) -> dict[str, float]:
     """Execute the chapters in order; stops at the first failure with a :class:`BookError`."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     times = {}
     bar = tqdm(notebooks, desc="chapters", unit="chapter", disable=not progress, position=0)

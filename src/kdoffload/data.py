@@ -31,7 +31,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import __version__
 from .solvers import EXACT_SOLVERS
