@@ -39,13 +39,20 @@ What every figure includes and excludes
 Typical use (what the book's chapter 6 calls)::
 
     import kdoffload as kd
-    from kdoffload.delay import measure
-    req = kd.sample(100_000, "wide", seed=7)
-    report = measure({"greedy": kd.Greedy(), "optimal_dp": kd.DynamicProgramming(), ...}, req,
-                     counts={"optimal_ilp": {"batched": 1000, "online": 100}})
-    report.table1()       # {"batched": {policy: {"us_per_decision", "vs_greedy"}}, "online": {...}}
-    report.frame()        # one row per (regime, policy), with counts and spreads
-    report.machine_line   # "AMD EPYC, 2 logical CPUs ...; threads: torch 1, BLAS 1; ..."
+    from kdoffload import delay, paper, report
+    teacher = kd.train_teacher(seed=0, profile=profile)
+    models = {"dil": teacher, "kd_dil": kd.train_student_kd(teacher, seed=0, profile=profile),
+              "baseline_dil": kd.train_baseline_dil(seed=0, profile=profile),
+              "drl": kd.train_dqn("narrow", seed=0, profile=profile)}
+    test = kd.train.datasets(profile, 0)["test"].requirements
+    run = delay.run_table1(models, test, "kd_dil_student.kdlean")   # 100,000 batched, 10,000 online
+    run.frame()                      # µs per decision, ratio to Greedy, the paper's ratio beside it
+    run.lean                         # file_bytes, parameters, disagreements on the test set, ...
+    run.report.machine_line          # "AMD EPYC, 2 cores / 2 logical CPUs ...; threads: torch 1, BLAS 1; ..."
+    report.record(profile, run.results())   # "table1" (the results schema) and "table1_details"
+
+:func:`measure` times any dict of policies on the same inputs; :func:`table1_frame` turns
+a stored ``table1`` back into a frame.
 """
 
 from __future__ import annotations
