@@ -50,3 +50,18 @@ FIGURE6 = {"optimal": 1.0}
 #: Table 1: inference delay per decision normalised to Greedy. Only these three
 #: values appear in the text; KD-DIL is "63% (0.17/0.51)" below DIL.
 TABLE1 = {"greedy": 1.00, "dil": 0.51, "kd_dil": 0.17}
+
+#: §5.1: "the latency of decision made by our DIL model is 1.095, with an increase less
+#: than 10%" (over the optimal decisions).
+DIL_INCREASE_BOUND = 0.10
+
+#: §5.2: the student's parameter count is "reduced by 99.375% compared with that in Section 5.1".
+STUDENT_REDUCTION = 0.99375
+
+#: Table 1 (text): "the inference delay of KD-DIL model decrease by 63% (0.17/0.51)"
+#: compared with the large DIL model.
+KD_DELAY_CUT = 0.63
+
+#: Table 1 (text): "the inference of the optimal approach and DRL is hundreds of times that
+#: of our DIL models"; read as at least 100 times.
+SLOW_FACTOR = 100

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -25,6 +26,16 @@ POLICY_LABELS = {
     "optimal": "Optimal", "dil": "DIL", "kd_dil": "KD-DIL", "baseline_dil": "Baseline DIL",
     "greedy": "Greedy", "drl": "DRL", "local": "Local", "edge": "Edge", "cloud": "Cloud", "random": "Random",
     "optimal_exhaustive": "Optimal (exhaustive)", "optimal_dp": "Optimal (DP)", "optimal_ilp": "Optimal (ILP)",
+    "optimal_dp_lean": "Optimal (DP, per request)", "kd_dil_lean": "KD-DIL (lean numpy)",
+    "drl_wide": "DRL (wide)", "drl_narrow": "DRL (narrow)",
+}
+
+#: Display names of the columns of training histories (kdoffload.train, kdoffload.drl).
+HISTORY_LABELS = {
+    "train_loss": "training loss", "val_loss": "validation loss", "val_accuracy": "validation accuracy",
+    "val_subtask_accuracy": "validation accuracy per subtask",
+    "val_normalized_latency": "validation normalised latency", "mean_reward": "mean reward", "loss": "TD loss",
+    "epsilon": "exploration ε",
 }
 
 
@@ -119,11 +130,11 @@ def label_balance(shares: pd.DataFrame) -> plt.Figure:
 
 @_closed
 def normalized_bars(values: pd.DataFrame, paper: dict | None = None, log: bool = False,
-                    ylabel: str = "normalised latency (optimal = 1)") -> plt.Figure:
+                    ylabel: str = "normalised latency (optimal = 1)", annotate: bool = True) -> plt.Figure:
     """Bars of the mean over seeds with ± 1 std error bars; the paper's values as red marks.
 
     ``values`` has columns policy, seed, value (one row per policy and seed), in the
-    order the bars should appear.
+    order the bars should appear. ``annotate`` writes each mean under its bar's label.
     """
     order = list(dict.fromkeys(values["policy"]))
     fig, ax = plt.subplots()
@@ -134,9 +145,13 @@ def normalized_bars(values: pd.DataFrame, paper: dict | None = None, log: bool =
             ax.plot(index, paper[policy], marker="D", color=PAPER_COLOR, markersize=8, linestyle="none",
                     label="paper" if index == min(order.index(p) for p in paper if p in order) else None)
             ax.annotate(f"paper {paper[policy]:g}", (index, paper[policy]), textcoords="offset points",
-                        xytext=(0, 8), ha="center", color=PAPER_COLOR, fontsize="small")
+                        xytext=(0, -14), ha="center", va="top", color=PAPER_COLOR, fontsize="small",
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                              "alpha": 0.8})
     ax.axhline(1.0, color="grey", linewidth=0.8)
-    ax.set_xticks(range(len(order)), [label(p) for p in order])
+    means = values.groupby("policy", sort=False)["value"].mean()
+    ticks = [label(p) + (f"\n{means[p]:.3g}" if annotate else "") for p in order]
+    ax.set_xticks(range(len(order)), ticks)
     ax.set(xlabel="", ylabel=ylabel)
     if log:
         ax.set_yscale("log")
@@ -147,32 +162,51 @@ def normalized_bars(values: pd.DataFrame, paper: dict | None = None, log: bool =
 
 
 @_closed
-def ratio_distributions(ratios: pd.DataFrame) -> plt.Figure:
+def ratio_distributions(ratios: pd.DataFrame, groups: dict[str, list[str]] | None = None) -> plt.Figure:
     """Empirical CDFs of per-sample latency ratios (policy / optimal), log x axis.
 
-    ``ratios`` has columns policy and ratio.
+    ``ratios`` has columns policy and ratio. ``groups`` ({panel title: [policy, ...]})
+    draws one panel per group (a policy may appear in several); default one panel.
     """
-    fig, ax = plt.subplots()
-    data = ratios.assign(policy=ratios["policy"].map(label))
-    sns.ecdfplot(data, x="ratio", hue="policy", ax=ax)
-    ax.set(xscale="log", xlabel="latency / optimal latency (per sample)", ylabel="share of samples ≤ x")
-    ax.axvline(1.0, color="grey", linewidth=0.8)
+    groups = groups or {"": list(dict.fromkeys(ratios["policy"]))}
+    fig, axes = plt.subplots(1, len(groups), figsize=(7.5 if len(groups) == 1 else 5.2 * len(groups), 4.0),
+                             sharey=True, squeeze=False)
+    upper = ratios.loc[np.isfinite(ratios["ratio"]), "ratio"].quantile(0.995)
+    for ax, (title, members) in zip(axes[0], groups.items()):
+        data = ratios[ratios["policy"].isin(members)]
+        data = data.assign(policy=pd.Categorical(data["policy"].map(label), [label(m) for m in members]))
+        sns.ecdfplot(data, x="ratio", hue="policy", ax=ax, palette="colorblind")
+        ax.set(xscale="log", xlabel="latency / optimal latency (per sample)", title=title,
+               xlim=(0.95, max(2.0, upper)))
+        ax.axvline(1.0, color="grey", linewidth=0.8)
+        ax.get_legend().set_title("")
+    axes[0][0].set_ylabel("share of samples ≤ x")
     fig.tight_layout()
     return fig
 
 
 @_closed
 def sweep(values: pd.DataFrame, x: str, y: str = "value", hue: str | None = None, paper_x=None,
-          xlabel: str | None = None, ylabel: str = "normalised latency (optimal = 1)", log_x: bool = False) -> plt.Figure:
+          xlabel: str | None = None, ylabel: str = "normalised latency (optimal = 1)", log_x: bool = False,
+          log_y: bool = False) -> plt.Figure:
     """Mean ± 1 std over seeds of ``y`` against ``x`` (e.g. a temperature sweep), optional hue;
     ``paper_x`` marks the paper's setting with a vertical line."""
     fig, ax = plt.subplots()
+    if hue == "policy":
+        values = values.assign(policy=values["policy"].map(label))
     sns.lineplot(values, x=x, y=y, hue=hue, errorbar="sd", marker="o", err_style="bars", ax=ax)
     if paper_x is not None:
         ax.axvline(paper_x, color=PAPER_COLOR, linestyle="--", label=f"paper's {x} = {paper_x:g}")
-        ax.legend()
+    if hue is not None or paper_x is not None:
+        ax.legend(title="")
     if log_x:
         ax.set_xscale("log")
+        ax.minorticks_off()
+    ticks = sorted(values[x].unique())
+    if len(ticks) <= 12:
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    if log_y:
+        ax.set_yscale("log")
     ax.set(xlabel=xlabel or x, ylabel=ylabel)
     fig.tight_layout()
     return fig
@@ -190,7 +224,8 @@ def learning_curves(history: pd.DataFrame, y: str = "loss", hue: str = "split") 
 
 @_closed
 def delay_bars(table1: dict, paper: dict | None = None) -> plt.Figure:
-    """Inference delay per decision relative to Greedy, one bar per policy and regime (log y).
+    """Inference delay per decision relative to Greedy, one horizontal bar per policy and regime
+    (log scale).
 
     ``table1`` is ``{"batched": {policy: {"vs_greedy": x, ...}}, "online": {...}}``; ``paper``
     maps a policy to the paper's Table 1 ratio (drawn as red marks).
@@ -199,16 +234,58 @@ def delay_bars(table1: dict, paper: dict | None = None) -> plt.Figure:
             for regime, entries in table1.items() for policy, entry in entries.items()]
     data = pd.DataFrame(rows)
     order = list(dict.fromkeys(data["policy"]))
-    fig, ax = plt.subplots()
-    sns.barplot(data, x="policy", y="vs_greedy", hue="regime", order=order, ax=ax)
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(order) + 1.2))
+    sns.barplot(data, y="policy", x="vs_greedy", hue="regime", order=order, orient="h", ax=ax)
     if paper:
         marks = [(order.index(p), v) for p, v in paper.items() if p in order]
-        ax.plot([i for i, _ in marks], [v for _, v in marks], "D", color=PAPER_COLOR, markersize=8,
+        ax.plot([v for _, v in marks], [i for i, _ in marks], "D", color=PAPER_COLOR, markersize=8,
                 label="paper (Table 1)")
-    ax.axhline(1.0, color="grey", linewidth=0.8)
-    ax.set_yscale("log")
-    ax.set_xticks(range(len(order)), [label(p) for p in order], rotation=20, ha="right")
-    ax.set(xlabel="", ylabel="delay per decision / Greedy's")
-    ax.legend()
+    ax.axvline(1.0, color="grey", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_yticks(range(len(order)), [label(p) for p in order])
+    ax.set(ylabel="", xlabel="delay per decision / Greedy's (log scale)")
+    ax.legend(title="", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@_closed
+def training_history(history: pd.DataFrame, metrics: list[str], xlabel: str = "epoch",
+                     best: dict | None = None) -> plt.Figure:
+    """One panel per metric: mean ± 1 std over seeds against the training step.
+
+    ``history`` is the long frame of :func:`kdoffload.experiments.histories` (seed, step,
+    metric, value); ``best`` ({seed: step}) marks the kept checkpoint of each seed.
+    """
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        data = history[history["metric"] == metric]
+        sns.lineplot(data, x="step", y="value", errorbar="sd", marker="o" if data["step"].nunique() <= 30 else None,
+                     ax=ax)
+        for step in sorted(set((best or {}).values())):
+            ax.axvline(step, color="grey", linestyle=":", linewidth=1)
+        ax.set(xlabel=xlabel, ylabel="", title=HISTORY_LABELS.get(metric, metric))
+        if metric == "val_normalized_latency":
+            ax.set_yscale("log")
+    fig.tight_layout()
+    return fig
+
+
+@_closed
+def softening(curves: pd.DataFrame, paper_points: dict) -> plt.Figure:
+    """Softened probabilities of the paper's example label against T (Hinton's form, lines)
+    with the paper's printed values (red diamonds). ``curves`` has columns T, location, q;
+    ``paper_points`` maps T to the paper's (q_device, q_edge, q_cloud)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    sns.lineplot(curves, x="T", y="q", hue="location", ax=ax, palette="colorblind")
+    for i, (T, values) in enumerate(paper_points.items()):
+        ax.plot([T] * len(values), values, "D", color=PAPER_COLOR, markersize=7, linestyle="none",
+                label="paper's example" if i == 0 else None)
+    ax.set(xscale="log", xlabel="temperature T", ylabel="softened probability q", ylim=(0, 1))
+    ticks = [1, 2, 3, 5, 10, 20]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.legend(title="")
     fig.tight_layout()
     return fig

@@ -298,6 +298,11 @@ def summary_rows(results: dict) -> list[dict]:
         random_text = f"Random {random_mean:.3g} vs next worst {worst_other:.3g}"
         random_verdict = REPRODUCED if random_mean > worst_other else DIFFERS
     add("Figure 5 (text)", "Random is far worse than the others", "claimed", random_text, random_verdict)
+    dil_mean = _stat(results, f"{fig5}.dil")[0]
+    add("Figure 5 (text)", "DIL's latency is less than 10 % above optimal", "claimed",
+        "—" if dil_mean is None else f"{dil_mean - 1:+.1%}",
+        UNCHECKABLE if dil_mean is None else REPRODUCED if dil_mean < 1 + paper.DIL_INCREASE_BOUND else DIFFERS)
+
 
     for policy, value in paper.FIGURE6.items():
         mean, std = _stat(results, f"figure6.normalized_latency.{policy}")
@@ -317,19 +322,44 @@ def summary_rows(results: dict) -> list[dict]:
             add(f"Table 1 ({regime})", f"inference delay / Greedy's, {policy}", f"{value:.2f}", _fmt(mean, std),
                 number_verdict(value, mean, std, rtol=0.25))
         dil = _stat(results, f"table1.{regime}.dil.vs_greedy")[0]
+        kd_dil = _stat(results, f"table1.{regime}.kd_dil.vs_greedy")[0]
+        cut = None if dil is None or kd_dil is None else 1 - kd_dil / dil
+        add(f"Table 1 ({regime})", "KD-DIL's delay is 63 % below DIL's", f"{paper.KD_DELAY_CUT:.0%}",
+            "—" if cut is None else f"{cut:.0%}", number_verdict(paper.KD_DELAY_CUT, cut, rtol=0.25))
+        add(f"Table 1 ({regime})", "Greedy is slightly slower than DIL", "claimed",
+            "—" if dil is None else f"DIL {dil:.2f} × Greedy",
+            UNCHECKABLE if dil is None else REPRODUCED if dil < 1 else DIFFERS)
         slow = {name: _stat(results, f"table1.{regime}.{name}.vs_greedy")[0] for name in ("optimal_exhaustive", "drl")}
         if dil is None or any(v is None for v in slow.values()):
             add(f"Table 1 ({regime})", "Optimal and DRL take hundreds of times DIL's delay", "claimed", "—", UNCHECKABLE)
         else:
             factors = {name: value / dil for name, value in slow.items()}
             add(f"Table 1 ({regime})", "Optimal and DRL take hundreds of times DIL's delay", "claimed",
-                ", ".join(f"{name} {factor:.0f}×" for name, factor in factors.items()),
-                REPRODUCED if min(factors.values()) >= 100 else DIFFERS)
+                ", ".join(f"{name} {factor:.3g}×" for name, factor in factors.items()),
+                REPRODUCED if min(factors.values()) >= paper.SLOW_FACTOR else DIFFERS)
 
     for net, value in paper.PARAMETERS.items():
         mean, _ = _stat(results, f"params.{net}")
         add("§5.1–5.2", f"parameters of the {net}", f"{value:,.0f}", "—" if mean is None else f"{mean:,.0f}",
             number_verdict(value, mean, rtol=0.1))
+    teacher, student = _stat(results, "params.teacher")[0], _stat(results, "params.student")[0]
+    reduction = None if not teacher or student is None else 1 - student / teacher
+    add("§5.2", "student's parameters below the teacher's", f"{paper.STUDENT_REDUCTION:.3%}",
+        "—" if reduction is None else f"{reduction:.3%}", number_verdict(paper.STUDENT_REDUCTION, reduction, rtol=1e-3))
+    settings = [("§5.1", "wide training requirements", paper.DATASET_SIZES["train"], "settings.train_size"),
+                ("§5.1", "wide test requirements", paper.DATASET_SIZES["test"], "settings.test_size"),
+                ("§5.2", "narrow training requirements", paper.DATASET_SIZES["narrow"], "settings.narrow_size"),
+                ("§5.1", "subtasks |A|", paper.NUM_SUBTASKS, "settings.num_subtasks"),
+                ("§4, §5.2", "temperature T of KD-DIL", paper.TEMPERATURE, "figure6.T")]
+    for where, what, value, key in settings:
+        ours = lookup(results, key)
+        add(where, f"setting: {what}", f"{value:,}", "—" if ours is None else f"{ours:,}",
+            UNCHECKABLE if ours is None else REPRODUCED if ours == value else DIFFERS)
+    for net, hidden in (("teacher", paper.TEACHER_HIDDEN), ("student", paper.STUDENT_HIDDEN)):
+        ours = lookup(results, f"settings.{net}_hidden")
+        add("§5.1–5.2", f"setting: hidden layers of the {net}", " × ".join(map(str, hidden)),
+            "—" if ours is None else " × ".join(map(str, ours)),
+            UNCHECKABLE if ours is None else REPRODUCED if tuple(ours) == tuple(hidden) else DIFFERS)
     for temperature, softened in paper.SOFTENING_EXAMPLE["softened"].items():
         ours = lookup(results, f"softening.T{temperature}")
         if ours is None:
@@ -341,19 +371,36 @@ def summary_rows(results: dict) -> list[dict]:
     return rows
 
 
+#: Background colour of each verdict in the Summary's tables.
+VERDICT_STYLES = {REPRODUCED: "background-color: #d4edda", DIFFERS: "background-color: #f8d7da"}
+
+
+def summary_table(rows, uuid: str = "summary"):
+    """A pandas Styler of summary rows (a frame of :func:`summary_rows`), verdicts coloured."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows).set_index(["where", "what"])
+    return frame.style.set_uuid(uuid).apply(
+        lambda column: [VERDICT_STYLES.get(v, "color: #6c757d") for v in column], subset=["verdict"])
+
+
 def _pending(chapter: str) -> str:
     return f"not measured yet (chapter {chapter})"
 
 
 def assumption_effects(results: dict) -> dict[int, str]:
     """One sentence per point of ambiguities.md with the effect measured in this run."""
+    from . import paper
+
     effects = {}
     default = lookup(results, "baselines.variants.output_return=True/ratio_of_means") or {}
     stays = lookup(results, "baselines.variants.output_return=False/ratio_of_means") or {}
     orderings = lookup(results, "baselines.orderings") or {}
     if default and stays:
-        flips = [claim for claim, by_variant in orderings.items()
-                 if by_variant.get("output_return=True/ratio_of_means") != by_variant.get("output_return=False/ratio_of_means")]
+        readings = [{claim: by_variant.get(f"output_return={r}/ratio_of_means") for claim, by_variant in orderings.items()}
+                    for r in (True, False)]
+        flips = [claim for claim in orderings if None not in (readings[0][claim], readings[1][claim])
+                 and readings[0][claim] != readings[1][claim]]
         effects[1] = ("Normalised latency (ratio of means) with the output returned / left in place: "
                       + ", ".join(f"{name} {default[name]['mean']:.3g} / {stays[name]['mean']:.3g}"
                                   for name in ("greedy", "local", "edge", "cloud") if name in default and name in stays)
@@ -378,18 +425,55 @@ def assumption_effects(results: dict) -> dict[int, str]:
         effects[7] = f"Greedy's normalised latency: {default['greedy']['mean']:.3g} (default reading)."
     else:
         effects[7] = _pending("5")
-    drl = lookup(results, "figure5.normalized_latency.drl")
-    effects[8] = f"DRL's normalised latency in Figure 5: {_fmt(*_stat(results, 'figure5.normalized_latency.drl'))}." \
-        if drl is not None else _pending("3")
-    kd_dil = lookup(results, "figure6.normalized_latency.kd_dil")
-    effects[9] = (f"KD-DIL's normalised latency on the wide test set: "
-                  f"{_fmt(*_stat(results, 'figure6.normalized_latency.kd_dil'))}.") if kd_dil is not None else _pending("4")
+    drl5, drl6 = _stat(results, "figure5.normalized_latency.drl"), _stat(results, "figure6.normalized_latency.drl")
+    if drl5[0] is not None:
+        effects[8] = (f"The DQN's normalised latency on the wide test set: {_fmt(*drl5)} trained on the wide "
+                      "training set (Figure 5)"
+                      + (f", {_fmt(*drl6)} trained on the 1,000 narrow requirements (Figure 6)." if drl6[0] is not None
+                         else "."))
+    else:
+        effects[8] = _pending("3")
+    kd, base = _stat(results, "figure6.normalized_latency.kd_dil"), _stat(results, "figure6.normalized_latency.baseline_dil")
+    effects[9] = (f"Trained on the narrow set and tested on the wide one, KD-DIL reaches {_fmt(*kd)} and Baseline DIL "
+                  f"{_fmt(*base)} (normalised latency).") if kd[0] is not None and base[0] is not None else _pending("4")
     teacher, student = lookup(results, "params.teacher"), lookup(results, "params.student")
-    effects[10] = (f"The stated shapes give {teacher:,} (teacher) and {student:,} (student) parameters."
+    effects[10] = (f"The stated shapes give {teacher:,} (teacher) and {student:,} (student) parameters, "
+                   f"{teacher / paper.PARAMETERS['teacher']:.0%} and {student / paper.PARAMETERS['student']:.0%} of the "
+                   "stated counts."
                    if teacher and student else _pending("3"))
     t5, t10 = lookup(results, "softening.T5"), lookup(results, "softening.T10")
-    effects[12] = (f"The implemented softening gives {_fmt(t5)} at T = 5 and {_fmt(t10)} at T = 10."
-                   if t5 and t10 else _pending("4"))
+    matching = lookup(results, "softening.matching") or {}
+    if t5 and t10:
+        effects[12] = f"The implemented softening gives {_fmt(t5)} at T = 5 and {_fmt(t10)} at T = 10."
+        if matching:
+            effects[12] += (" The paper's examples match Hinton's form at T = "
+                            + " and T = ".join(f"{m['T']:.2f} (within {m['max_error']:.3f})" for m in matching.values())
+                            + ", about 1.3 times the stated temperatures.")
+        sweep = lookup(results, "temperature_sweep") or {}
+        if sweep.get("T") and sweep.get("kd_dil", {}).get("mean"):
+            means = sweep["kd_dil"]["mean"]
+            best = int(np.argmin(means))
+            effects[12] += (f" Over T in {{{', '.join(f'{t:g}' for t in sweep['T'])}}} KD-DIL's normalised latency "
+                            f"ranges from {min(means):.3g} (T = {sweep['T'][best]:g}) to {max(means):.3g}.")
+    else:
+        effects[12] = _pending("4")
+    config = lookup(results, "training.teacher") or {}
+    best_epochs = lookup(results, "training.teacher_best_epoch") or {}
+    if config:
+        effects[13] = (f"The teacher: {config.get('optimizer')} at learning rate {config.get('lr'):g}, batch "
+                       f"{config.get('batch_size')}, at most {config.get('epochs')} epochs, "
+                       f"{config.get('val_fraction', 0):.0%} held out for validation"
+                       + (f"; kept epochs {', '.join(str(e) for e in best_epochs.values())}" if best_epochs else "")
+                       + ".")
+    else:
+        effects[13] = _pending("3")
     batched = lookup(results, "table1.batched") or {}
-    effects[14] = ("Both regimes are measured; see Table 1." if batched else _pending("6"))
+    online = lookup(results, "table1.online") or {}
+    if "dil" in batched and "dil" in online and "kd_dil" in batched and "kd_dil" in online:
+        effects[14] = ("DIL / KD-DIL take "
+                       f"{batched['dil']['vs_greedy']:.2f} / {batched['kd_dil']['vs_greedy']:.2f} of Greedy's delay "
+                       f"batched and {online['dil']['vs_greedy']:.2f} / {online['kd_dil']['vs_greedy']:.2f} online "
+                       "(paper: 0.51 / 0.17).")
+    else:
+        effects[14] = ("Both regimes are measured; see Table 1." if batched else _pending("6"))
     return effects
