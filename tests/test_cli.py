@@ -105,3 +105,16 @@ def test_failed_chapter_names_notebook_and_cell(root, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "03_broken.ipynb failed in cell" in err and "ValueError: boom" in err
+
+
+def test_every_parameter_of_the_chapters_is_seen_by_papermill():
+    """papermill must parse every assignment of each parameters cell (a comment it cannot read
+    would hide the name from the profile check)."""
+    import ast
+    from pathlib import Path
+
+    for notebook in cli.chapter_notebooks(Path(__file__).parents[1] / "notebooks"):
+        cell = next(c for c in nbformat.read(notebook, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+        assigned = {target.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                    for target in node.targets}
+        assert set(cli.declared_parameters(notebook)) == assigned, notebook.name
