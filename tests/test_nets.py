@@ -54,8 +54,8 @@ def test_decide_runs_without_gradients_and_keeps_the_mode(req):
 
 
 @pytest.mark.parametrize("transform", nets.TRANSFORMS)
-def test_scaler_standardises_training_features(req, transform):
-    scaler = nets.InputScaler(17, transform).fit(kd.features(req))
+def test_fitted_scaler_standardises_training_features(req, transform):
+    scaler = nets.InputScaler(17, transform, stats="fit").fit(kd.features(req))
     z = scaler(torch.from_numpy(kd.features(req))).numpy()
     if transform == "none":
         np.testing.assert_array_equal(z, kd.features(req))
@@ -63,6 +63,26 @@ def test_scaler_standardises_training_features(req, transform):
         np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-4)
         np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-3)
         assert np.isfinite(z).all()
+
+
+@pytest.mark.parametrize("transform", ["log", "standard"])
+def test_wide_statistics_are_the_exact_moments_under_the_wide_preset(transform):
+    mean, std = nets.wide_statistics(6, transform)
+    x = kd.features(kd.sample(100_000, "wide", seed=4)).astype(np.float64)
+    z = np.log(np.maximum(x, nets.LOG_FLOOR)) if transform == "log" else x
+    np.testing.assert_allclose(z.mean(axis=0), mean, atol=0.015)
+    np.testing.assert_allclose(z.std(axis=0), std, atol=0.015)
+    if transform == "log":  # -log U(0, 1) is Exp(1): mean -1, std 1 for E, D, b1, b2
+        assert mean[0] == -1.0 and std[0] == 1.0
+
+
+def test_wide_scaler_ignores_the_training_data(req):
+    scaler = nets.InputScaler(17, "log", stats="wide")
+    before = scaler.mean.clone(), scaler.std.clone()
+    scaler.fit(kd.features(kd.sample(30, "narrow", seed=1)))
+    assert torch.equal(scaler.mean, before[0]) and torch.equal(scaler.std, before[1])
+    with pytest.raises(ValueError, match="unknown stats"):
+        nets.InputScaler(17, "log", stats="test")
 
 
 def test_wrong_feature_width_and_bad_inputs_raise(req):

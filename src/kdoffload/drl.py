@@ -56,7 +56,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .data import LabelledDataset, feature_width, features, memory, progress_enabled
-from .nets import TRANSFORMS, InputScaler, check_features
+from .nets import STATS, TRANSFORMS, InputScaler, check_features
 from .solvers import Greedy, all_decisions
 from .system import Requirements, cost_tensors, path_cost
 from .train import check_profile, datasets, split_indices, torch_threads
@@ -78,6 +78,7 @@ class DQNConfig:
     double : bool
         Double-DQN action selection in the bootstrap term (only matters if gamma > 0).
     transform : {"log", "standard", "none"}
+    stats : {"wide", "fit"}
         Input pipeline (:class:`kdoffload.nets.InputScaler`).
     reward : {"log_greedy", "ratio_greedy", "latency"}
         See the module docstring.
@@ -110,6 +111,7 @@ class DQNConfig:
     dueling: bool = True
     double: bool = True
     transform: str = "log"
+    stats: str = "wide"
     reward: str = "log_greedy"
     gamma: float = 0.0
     lr: float = 1e-3
@@ -130,7 +132,7 @@ class DQNConfig:
         if not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1
                                   for h in self.hidden):
             raise ValueError(f"hidden must be a non-empty tuple of integers >= 1, got hidden = {self.hidden!r}")
-        for name, choices in (("transform", TRANSFORMS), ("reward", REWARDS)):
+        for name, choices in (("transform", TRANSFORMS), ("stats", STATS), ("reward", REWARDS)):
             if getattr(self, name) not in choices:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {list(choices)}")
         if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
@@ -166,7 +168,7 @@ class QNetwork(nn.Module):
     """
 
     def __init__(self, num_subtasks: int = 6, hidden=(256, 256), dueling: bool = True, transform: str = "log",
-                 name: str = "drl"):
+                 name: str = "drl", stats: str = "wide"):
         super().__init__()
         self.num_subtasks = int(num_subtasks)
         self.hidden = tuple(int(h) for h in hidden)
@@ -174,7 +176,7 @@ class QNetwork(nn.Module):
         self.name = name
         self.input_width = feature_width(self.num_subtasks)
         self.actions = all_decisions(self.num_subtasks)
-        self.scaler = InputScaler(self.input_width, transform)
+        self.scaler = InputScaler(self.input_width, transform, stats)
         layers: list[nn.Module] = []
         width = self.input_width
         for size in self.hidden:
@@ -276,7 +278,7 @@ def fit_dqn(data: LabelledDataset, config: DQNConfig = DQN_CONFIG, seed: int = 0
     start = time.perf_counter()
     with torch_threads(config.threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = QNetwork(req.num_subtasks, config.hidden, config.dueling, config.transform, name)
+        model = QNetwork(req.num_subtasks, config.hidden, config.dueling, config.transform, name, config.stats)
         model.scaler.fit(x.numpy())
         target = copy.deepcopy(model)
         target.requires_grad_(False)

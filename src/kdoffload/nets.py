@@ -12,8 +12,17 @@ Input
     * ``"standard"``: the 17 features standardised.
     * ``"none"``: the 17 features as they are.
 
-    The standardisation (per-feature mean and std) is fitted on training features by
-    :meth:`InputScaler.fit` and stored as buffers, so it travels with the weights.
+    The standardisation (per-feature mean and std, stored as buffers so it travels with
+    the weights) comes from one of two sources, ``stats``:
+
+    * ``"wide"`` (default): the exact moments of the transformed features when the
+      requirements follow the wide (§5.1) ranges — computed from
+      :data:`kdoffload.PRESETS`, no data involved, the same fixed-scaling principle as
+      :func:`kdoffload.features` (which divides by the wide upper ends). Every model,
+      whatever it is trained on, then sees the same input map, and a model trained on
+      the narrow (§5.2) samples does not blow its narrow ranges up to unit variance
+      (which would turn the wide test inputs into extreme extrapolations);
+    * ``"fit"``: the moments of the model's own training split (:meth:`InputScaler.fit`).
 
 Output
     3·|A| logits read as |A| groups of 3 (ambiguities.md 11); a softmax over each group
@@ -36,7 +45,7 @@ import torch
 from torch import nn
 
 from .data import feature_width, features
-from .system import NUM_LOCATIONS, Requirements
+from .system import NUM_LOCATIONS, PRESETS, Requirements
 
 #: Hidden layer widths of the §5.1 DIL teacher and of the §5.2 student, as the paper states them.
 TEACHER_HIDDEN = (256, 256, 256, 256, 256)
@@ -45,8 +54,39 @@ STUDENT_HIDDEN = (32, 32)
 #: Element-wise transforms of :class:`InputScaler`.
 TRANSFORMS = ("log", "standard", "none")
 
+#: Sources of the standardisation statistics of :class:`InputScaler`.
+STATS = ("wide", "fit")
+
 #: Floor applied before the log (features are scaled to (0, 1], so this is 1e-6 of a range).
 LOG_FLOOR = 1e-6
+
+
+def _uniform_moments(a: float, transform: str) -> tuple[float, float]:
+    """Mean and std of ``Y`` (``"standard"``) or ``log Y`` (``"log"``) for ``Y ~ U(a, 1)``."""
+    if transform == "standard":
+        return (1 + a) / 2, (1 - a) / np.sqrt(12)
+    if a == 0:  # -log Y ~ Exp(1)
+        return -1.0, 1.0
+    m1 = (-1 - a * np.log(a) + a) / (1 - a)  # integral of log y over [a, 1], divided by 1 - a
+    m2 = (2 - a * (np.log(a) ** 2 - 2 * np.log(a) + 2)) / (1 - a)
+    return float(m1), float(np.sqrt(m2 - m1 ** 2))
+
+
+def wide_statistics(num_subtasks: int, transform: str = "log") -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-feature mean and std (2|A| + 5,) of the transformed :func:`kdoffload.features`
+    under the wide (§5.1) preset: each field is uniform on ``(low, high]`` and divided by
+    ``high``, so it is ``U(low / high, 1)``. ``transform="none"`` gives zeros and ones."""
+    width = feature_width(num_subtasks)
+    if transform == "none":
+        return np.zeros(width), np.ones(width)
+    counts = {"E": num_subtasks, "D": num_subtasks + 1, "p1": 1, "p2": 1, "b1": 1, "b2": 1}
+    mean, std = [], []
+    for field, count in counts.items():  # the column order of kdoffload.features
+        low, high = PRESETS["wide"][field]
+        m, s = _uniform_moments(low / high, transform)
+        mean += [m] * count
+        std += [s] * count
+    return np.array(mean), np.array(std)
 
 
 def check_features(x, width: int) -> np.ndarray:
@@ -70,17 +110,27 @@ class InputScaler(nn.Module):
     width : int
         Number of features (2|A| + 5).
     transform : {"log", "standard", "none"}
-        See the module docstring. ``"none"`` ignores the fitted statistics.
+        See the module docstring. ``"none"`` uses no statistics.
+    stats : {"wide", "fit"}
+        ``"wide"``: the exact moments under the wide preset (:func:`wide_statistics`),
+        set at construction; :meth:`fit` keeps them. ``"fit"``: :meth:`fit` estimates
+        them from training features.
     """
 
-    def __init__(self, width: int, transform: str = "log"):
+    def __init__(self, width: int, transform: str = "log", stats: str = "wide"):
         super().__init__()
         if transform not in TRANSFORMS:
             raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
+        if stats not in STATS:
+            raise ValueError(f"unknown stats {stats!r}; choose one of {list(STATS)}")
+        if width < 5 or (width - 5) % 2:
+            raise ValueError(f"width must be 2|A| + 5 for some |A| >= 1, got width = {width!r}")
         self.width = int(width)
         self.transform = transform
-        self.register_buffer("mean", torch.zeros(self.width))
-        self.register_buffer("std", torch.ones(self.width))
+        self.stats = stats
+        mean, std = wide_statistics((self.width - 5) // 2, transform)
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
 
     def _pre(self, x: torch.Tensor) -> torch.Tensor:
         if self.transform == "log":
@@ -89,8 +139,11 @@ class InputScaler(nn.Module):
 
     @torch.no_grad()
     def fit(self, x) -> "InputScaler":
-        """Set the mean and std from training features ``x`` (n, width); returns ``self``."""
+        """With ``stats="fit"``, set the mean and std from training features ``x`` (n, width);
+        with ``stats="wide"`` only check ``x``. Returns ``self``."""
         x = torch.from_numpy(check_features(x, self.width))
+        if self.stats == "wide":
+            return self
         z = self._pre(x).double()
         self.mean.copy_(z.mean(dim=0).float())
         self.std.copy_(torch.clamp(z.std(dim=0, unbiased=False), min=1e-6).float())
@@ -114,6 +167,7 @@ class MLPPolicy(nn.Module):
     hidden : sequence of int
         Hidden layer widths, e.g. :data:`TEACHER_HIDDEN` or :data:`STUDENT_HIDDEN`.
     transform : {"log", "standard", "none"}
+    stats : {"wide", "fit"}
         Input pipeline, see :class:`InputScaler`.
     name : str
         Name shown by :func:`kdoffload.evaluate`.
@@ -123,7 +177,7 @@ class MLPPolicy(nn.Module):
     """
 
     def __init__(self, num_subtasks: int = 6, hidden: Sequence[int] = TEACHER_HIDDEN,
-                 transform: str = "log", name: str = "dil"):
+                 transform: str = "log", name: str = "dil", stats: str = "wide"):
         super().__init__()
         if isinstance(num_subtasks, bool) or not isinstance(num_subtasks, (int, np.integer)) or num_subtasks < 1:
             raise ValueError(f"num_subtasks must be an integer >= 1, got num_subtasks = {num_subtasks!r}")
@@ -134,7 +188,7 @@ class MLPPolicy(nn.Module):
         self.hidden = tuple(int(h) for h in hidden)
         self.name = name
         self.input_width = feature_width(self.num_subtasks)
-        self.scaler = InputScaler(self.input_width, transform)
+        self.scaler = InputScaler(self.input_width, transform, stats)
         layers: list[nn.Module] = []
         width = self.input_width
         for size in self.hidden:
@@ -181,14 +235,14 @@ class MLPPolicy(nn.Module):
         return f"name={self.name!r}, parameters={count_parameters(self)}"
 
 
-def teacher(num_subtasks: int = 6, transform: str = "log", name: str = "dil") -> MLPPolicy:
+def teacher(num_subtasks: int = 6, transform: str = "log", name: str = "dil", stats: str = "wide") -> MLPPolicy:
     """The §5.1 DIL network: 5 hidden layers of 256 (untrained)."""
-    return MLPPolicy(num_subtasks, TEACHER_HIDDEN, transform, name)
+    return MLPPolicy(num_subtasks, TEACHER_HIDDEN, transform, name, stats)
 
 
-def student(num_subtasks: int = 6, transform: str = "log", name: str = "kd_dil") -> MLPPolicy:
+def student(num_subtasks: int = 6, transform: str = "log", name: str = "kd_dil", stats: str = "wide") -> MLPPolicy:
     """The §5.2 network: 2 hidden layers of 32 (untrained)."""
-    return MLPPolicy(num_subtasks, STUDENT_HIDDEN, transform, name)
+    return MLPPolicy(num_subtasks, STUDENT_HIDDEN, transform, name, stats)
 
 
 def count_parameters(model: nn.Module) -> int:
