@@ -129,3 +129,13 @@ def test_new_figures_draw(test_set):
     ]
     assert all(isinstance(fig, matplotlib.figure.Figure) for fig in figures)
     assert plots.label("optimal_dp_lean") != "optimal_dp_lean" and plots.label("kd_dil_lean") != "kd_dil_lean"
+
+
+def test_reading_table_and_display():
+    scores, _ = experiments.reading_scores(["greedy", "local"], [0, 1], 30)
+    table = experiments.reading_table(scores)
+    assert set(table.columns) == {"mean", "std"} and len(table) == 2 * 3 * 2
+    shown = experiments.reading_display(table, ["greedy", "local", "dil"], plots.POLICY_LABELS)
+    assert list(shown.index) == ["Greedy", "Local", "DIL"]
+    assert list(shown.columns)[:3] == [("output returned", n) for n in experiments.NORMALISATIONS.values()]
+    assert (shown.loc["DIL"] == "—").all()

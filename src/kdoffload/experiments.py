@@ -180,6 +180,35 @@ def reading_scores(names: Sequence[str], seeds: Iterable[int], test_size: int, l
     return pd.DataFrame(rows), pd.concat(ratio_frames, ignore_index=True)
 
 
+#: The three normalisations of chapter 5: column of :func:`scores` -> display name.
+NORMALISATIONS = {"normalized_latency": "ratio of means", "mean_ratio": "mean ratio",
+                  "median_ratio": "median ratio"}
+
+
+def reading_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds of each normalisation of a :func:`reading_scores` frame,
+    indexed by (output_return, normalisation, policy)."""
+    long = frame.melt(id_vars=["seed", "output_return", "policy"], value_vars=list(NORMALISATIONS),
+                      var_name="normalisation")
+    long["normalisation"] = long["normalisation"].map(NORMALISATIONS)
+    return long.groupby(["output_return", "normalisation", "policy"], sort=False)["value"].agg(["mean", "std"])
+
+
+def reading_display(table: pd.DataFrame, names: Sequence[str], labels: Mapping[str, str] | None = None,
+                    digits: int = 3) -> pd.DataFrame:
+    """:func:`reading_table` as ``mean ± std`` text, one row per policy (in ``names`` order),
+    one column per (output reading, normalisation); "—" where a policy was not scored."""
+    text = table.apply(lambda row: f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}", axis=1)
+    shown = text.unstack(["output_return", "normalisation"]).reindex(names).fillna("—")
+    order = [(r, n) for r in (True, False) for n in NORMALISATIONS.values() if (r, n) in shown.columns]
+    shown = shown[order]
+    shown.columns = pd.MultiIndex.from_tuples(
+        [("output returned" if r else "output stays", n) for r, n in shown.columns])
+    if labels is not None:
+        shown.index = [labels.get(name, name) for name in shown.index]
+    return shown
+
+
 def ordering(means: Mapping[str, float], better: str, worse: Sequence[str]) -> bool | None:
     """Whether ``means[better]`` is below every ``means[w]``; None if any of them is missing or NaN."""
     needed = [better, *worse]
@@ -205,6 +234,39 @@ def histories(models: Mapping[int, object], columns: Sequence[str]) -> pd.DataFr
     return pd.concat(frames, ignore_index=True)[["seed", "step", "metric", "value"]]
 
 
+def config_table(config: Mapping, columns: int = 3) -> pd.DataFrame:
+    """A training configuration (a dict) as a compact table of ``columns`` (setting, value) pairs
+    per row (read column by column)."""
+    items = [(str(key), str(value)) for key, value in config.items()]
+    rows = -(-len(items) // columns)
+    table = {}
+    for c in range(columns):
+        chunk = items[c * rows:(c + 1) * rows] + [("", "")] * rows
+        table[("setting", c)] = [key for key, _ in chunk[:rows]]
+        table[("value", c)] = [value for _, value in chunk[:rows]]
+    frame = pd.DataFrame(table)
+    frame = frame[[column for c in range(columns) for column in (("setting", c), ("value", c))]]
+    frame.columns = [name for name, _ in frame.columns]
+    return frame.style.hide(axis="index")
+
+
+def validation_vs_test(models: Mapping[str, Mapping[int, object]], frame: pd.DataFrame,
+                       labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Validation normalised latency at the kept epoch beside the test one, per policy and seed.
+
+    ``models`` maps a policy key to {seed: trained MLP} (with ``history`` and ``best_epoch``);
+    ``frame`` is a :func:`scores` frame holding the same policies and seeds.
+    """
+    rows = [{"policy": key, "seed": int(seed),
+             "validation": model.history.loc[model.best_epoch, "val_normalized_latency"]}
+            for key, by_seed in models.items() for seed, model in by_seed.items()]
+    tested = frame[["policy", "seed", "normalized_latency"]].rename(columns={"normalized_latency": "test"})
+    table = pd.DataFrame(rows).merge(tested, on=["policy", "seed"])
+    if labels is not None:
+        table["policy"] = table["policy"].map(lambda key: labels.get(key, key))
+    return table.set_index(["policy", "seed"])
+
+
 # --------------------------------------------------------------------------- distillation
 
 
@@ -227,16 +289,17 @@ def sweep_record(frame: pd.DataFrame, x: str, metric: str = "normalized_latency"
     return {x: list(stats), "mean": [v["mean"] for v in stats.values()], "std": [v["std"] for v in stats.values()]}
 
 
-def softening_curves(temperatures: Sequence[float]) -> pd.DataFrame:
+def softening_curves(temperatures: Sequence[float], scale: float = 1.0) -> pd.DataFrame:
     """Hinton's softening (:func:`kdoffload.distill.soften`) of the paper's example label at
-    each T: columns T, location, q."""
+    ``scale`` times each T: columns T, location, q, source (a legend label)."""
     from .distill import soften
     from .system import LOCATION_NAMES
 
     p = np.asarray(paper.SOFTENING_EXAMPLE["p"], dtype=np.float64)
     p = p / p.sum()
-    rows = [{"T": float(T), "location": location, "q": float(q)}
-            for T in temperatures for location, q in zip(LOCATION_NAMES, soften(p, T))]
+    source = "Hinton at T" if scale == 1 else f"Hinton at {scale:.2f} T"
+    rows = [{"T": float(T), "location": location, "q": float(q), "source": source}
+            for T in temperatures for location, q in zip(LOCATION_NAMES, soften(p, scale * T))]
     return pd.DataFrame(rows)
 
 

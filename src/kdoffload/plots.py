@@ -135,6 +135,7 @@ def normalized_bars(values: pd.DataFrame, paper: dict | None = None, log: bool =
 
     ``values`` has columns policy, seed, value (one row per policy and seed), in the
     order the bars should appear. ``annotate`` writes each mean under its bar's label.
+    ``log`` asks for a log axis, used when the means span more than a factor of 5.
     """
     order = list(dict.fromkeys(values["policy"]))
     fig, ax = plt.subplots()
@@ -153,8 +154,11 @@ def normalized_bars(values: pd.DataFrame, paper: dict | None = None, log: bool =
     ticks = [label(p) + (f"\n{means[p]:.3g}" if annotate else "") for p in order]
     ax.set_xticks(range(len(order)), ticks)
     ax.set(xlabel="", ylabel=ylabel)
-    if log:
+    if log and means.max() > 5 * means.min():  # a log axis only pays off over a wide range
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     if paper and any(p in order for p in paper):
         ax.legend(loc="upper left")
     fig.tight_layout()
@@ -258,7 +262,7 @@ def training_history(history: pd.DataFrame, metrics: list[str], xlabel: str = "e
     ``history`` is the long frame of :func:`kdoffload.experiments.histories` (seed, step,
     metric, value); ``best`` ({seed: step}) marks the kept checkpoint of each seed.
     """
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         data = history[history["metric"] == metric]
         sns.lineplot(data, x="step", y="value", errorbar="sd", marker="o" if data["step"].nunique() <= 30 else None,
@@ -266,8 +270,11 @@ def training_history(history: pd.DataFrame, metrics: list[str], xlabel: str = "e
         for step in sorted(set((best or {}).values())):
             ax.axvline(step, color="grey", linestyle=":", linewidth=1)
         ax.set(xlabel=xlabel, ylabel="", title=HISTORY_LABELS.get(metric, metric))
-        if metric == "val_normalized_latency":
-            ax.set_yscale("log")
+        if metric == "val_normalized_latency" and data["value"].max() > 5 * data["value"].min():
+            ax.set_yscale("log")  # early epochs can be far off; a log axis keeps the end readable
+            ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     fig.tight_layout()
     return fig
 
@@ -275,10 +282,12 @@ def training_history(history: pd.DataFrame, metrics: list[str], xlabel: str = "e
 @_closed
 def softening(curves: pd.DataFrame, paper_points: dict) -> plt.Figure:
     """Softened probabilities of the paper's example label against T (Hinton's form, lines)
-    with the paper's printed values (red diamonds). ``curves`` has columns T, location, q;
-    ``paper_points`` maps T to the paper's (q_device, q_edge, q_cloud)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    sns.lineplot(curves, x="T", y="q", hue="location", ax=ax, palette="colorblind")
+    with the paper's printed values (red diamonds). ``curves`` has columns T, location, q
+    and optionally source (one line style per source); ``paper_points`` maps T to the
+    paper's (q_device, q_edge, q_cloud)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    style = "source" if "source" in curves and curves["source"].nunique() > 1 else None
+    sns.lineplot(curves, x="T", y="q", hue="location", style=style, ax=ax, palette="colorblind")
     for i, (T, values) in enumerate(paper_points.items()):
         ax.plot([T] * len(values), values, "D", color=PAPER_COLOR, markersize=7, linestyle="none",
                 label="paper's example" if i == 0 else None)
@@ -286,6 +295,6 @@ def softening(curves: pd.DataFrame, paper_points: dict) -> plt.Figure:
     ticks = [1, 2, 3, 5, 10, 20]
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
-    ax.legend(title="")
+    ax.legend(title="", loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
