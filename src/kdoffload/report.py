@@ -447,7 +447,8 @@ def assumption_effects(results: dict) -> dict[int, str]:
         effects[12] = f"The implemented softening gives {_fmt(t5)} at T = 5 and {_fmt(t10)} at T = 10."
         if matching:
             effects[12] += (" The paper's examples match Hinton's form at T = "
-                            + " and T = ".join(f"{m['T']:.2f} (within {m['max_error']:.3f})" for m in matching.values())
+                            + " and T = ".join(f"{m['T']:.2f} (within {m['max_error']:.3f})" for _, m in
+                                               sorted(matching.items(), key=lambda item: float(item[0][1:])))
                             + ", about 1.3 times the stated temperatures.")
         sweep = lookup(results, "temperature_sweep") or {}
         if sweep.get("T") and sweep.get("kd_dil", {}).get("mean"):
