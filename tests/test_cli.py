@@ -118,3 +118,15 @@ def test_every_parameter_of_the_chapters_is_seen_by_papermill():
         assigned = {target.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
                     for target in node.targets}
         assert set(cli.declared_parameters(notebook)) == assigned, notebook.name
+
+
+def test_only_accepts_common_names_of_chapters_left_out(root, tmp_path):
+    """`--only 02` with a profile whose common names belong to chapter 01 is not an error."""
+    profile_path = tmp_path / "custom.yaml"
+    profile_path.write_text("common: {size: 5, seeds: [1]}\n")
+    code = cli.main(["book", "--root", str(root), "--profile", str(profile_path), "--only", "02",
+                     "--no-run", "--no-build"])
+    assert code == 0
+    code = cli.main(["book", "--root", str(root), "--profile", str(profile_path), "--only", "02",
+                     "-p", "sise", "3", "--no-run", "--no-build"])
+    assert code == 1

@@ -278,8 +278,11 @@ def command_book(args) -> None:
     notebooks = chapter_notebooks(root / "notebooks", args.only)
     output_dir = root / args.output
     profile = load_profile(args.profile)
-    all_chapters = [path.stem for path in chapter_notebooks(root / "notebooks")]
-    parameters = resolve_parameters(profile, notebooks, parse_overrides(args.param), all_chapters)
+    # Check the profile against every chapter (a common name may belong to chapters that
+    # --only leaves out), then keep the chosen chapters' parameters.
+    every = chapter_notebooks(root / "notebooks")
+    parameters = resolve_parameters(profile, every, parse_overrides(args.param))
+    parameters = {path.stem: parameters[path.stem] for path in notebooks}
     if not args.no_run:
         from . import report
 
