@@ -65,21 +65,27 @@ def main(argv=None) -> dict:
     for seed in args.seeds:
         models = {}
         for name, build in pieces.items():
-            tic = time.perf_counter()
+            tic, cpu = time.perf_counter(), time.process_time()
             models[name] = build(seed, models)
-            seconds = time.perf_counter() - tic
-            rows.append({"policy": name, "seed": seed, "seconds": seconds, "normalized_latency": score(models[name])})
-            print(f"seed {seed}  {name:<13} {seconds:7.1f} s   normalised latency {rows[-1]['normalized_latency']:.4f}",
-                  flush=True)
-    total = time.perf_counter() - start
+            seconds, cpu_seconds = time.perf_counter() - tic, time.process_time() - cpu
+            rows.append({"policy": name, "seed": seed, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                         "normalized_latency": score(models[name])})
+            print(f"seed {seed}  {name:<13} {seconds:7.1f} s wall {cpu_seconds:7.1f} s CPU   "
+                  f"normalised latency {rows[-1]['normalized_latency']:.4f}", flush=True)
+    total, total_cpu = time.perf_counter() - start, None
     frame = pd.DataFrame(rows)
     greedy = score(kd.Greedy())
 
-    times = frame.groupby("policy", sort=False)["seconds"].agg(["mean", "sum"])
-    latency = frame.groupby("policy", sort=False)["normalized_latency"].agg(["mean", "std"])
-    latency["std"] = frame.groupby("policy", sort=False)["normalized_latency"].std(ddof=0)
-    table = pd.concat([times.rename(columns={"mean": "s/seed", "sum": "s total"}), latency], axis=1)
-    table.loc["greedy"] = [np.nan, np.nan, greedy, 0.0]
+    total_cpu = frame["cpu_seconds"].sum()
+    grouped = frame.groupby("policy", sort=False)
+    table = pd.DataFrame({
+        "wall s/seed": grouped["seconds"].mean(), "wall s total": grouped["seconds"].sum(),
+        "CPU s total": grouped["cpu_seconds"].sum(),
+        "normalized latency mean": grouped["normalized_latency"].mean(),
+        "std": grouped["normalized_latency"].std(ddof=0),
+    })
+    table.loc["greedy"] = [np.nan, np.nan, np.nan, greedy, 0.0]
+    times = ["wall s/seed", "wall s total", "CPU s total"]
 
     print()
     print(f"profile {args.profile}, seeds {args.seeds}, data seed {args.data_seed}, T = {args.T:g}, "
@@ -90,16 +96,22 @@ def main(argv=None) -> dict:
     print(f"parameters: teacher {counts['teacher']['real']:,} (paper {counts['teacher']['paper']:,.0f}), "
           f"student {counts['student']['real']:,} (paper ~{counts['student']['paper']:,.0f})")
     print()
-    print(table.to_string(float_format=lambda v: f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}", na_rep="-"))
+    shown = table.copy().astype(object)
+    for column in times:
+        shown[column] = [("-" if np.isnan(v) else f"{v:.1f}") for v in table[column]]
+    for column in ("normalized latency mean", "std"):
+        shown[column] = [f"{v:.4f}" for v in table[column]]
+    print(shown.to_string())
+    print("(std over seeds, ddof = 0; CPU = process CPU time, all threads)")
     print()
-    print(f"total training wall time: {total:.1f} s ({total / 60:.2f} min)")
+    print(f"total training wall time: {total:.1f} s ({total / 60:.2f} min); CPU time {total_cpu:.1f} s")
     wins = {other: int((frame[frame.policy == "kd_dil"].set_index("seed")["normalized_latency"]
                         < frame[frame.policy == other].set_index("seed")["normalized_latency"]).sum())
             for other in ("baseline_dil", "drl_narrow")}
     print(f"KD-DIL better than Baseline DIL on {wins['baseline_dil']}/{len(args.seeds)} seeds, "
           f"than DRL (narrow) on {wins['drl_narrow']}/{len(args.seeds)} seeds")
     result = {"profile": args.profile, "seeds": args.seeds, "data_seed": args.data_seed, "T": args.T,
-              "total_seconds": total, "runs": rows, "greedy": greedy, "win_counts": wins}
+              "total_seconds": total, "total_cpu_seconds": total_cpu, "runs": rows, "greedy": greedy, "win_counts": wins}
     if args.out:
         with open(args.out, "w") as handle:
             json.dump(result, handle, indent=2)

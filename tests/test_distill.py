@@ -172,7 +172,7 @@ def test_train_student_kd_caches_by_teacher_weights(teacher, monkeypatch, tmp_pa
     monkeypatch.setattr(distill, "_cached_student",
                         joblib.Memory(tmp_path, verbose=0).cache(distill._train_student, ignore=["teacher", "progress"]))
     student = distill.train_student_kd(teacher, T=5, seed=0, profile="smoke", progress=False)
-    config = tr.profile_config(tr.STUDENT_CONFIG, "smoke", "student_epochs")
+    config = tr.profile_config(tr.STUDENT_CONFIG, "smoke", "student")
     assert student.config == config
     key = (distill.teacher_fingerprint(teacher), 5.0, 0.0, 0, config, "smoke", 0, kd.__version__, None, None)
     assert distill._cached_student.check_call_in_cache(*key)

@@ -209,7 +209,7 @@ def train_student_kd(teacher: MLPPolicy, T: float = paper.TEMPERATURE, alpha: fl
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be a number in [0, 1], got alpha = {alpha!r}")
     check_profile(profile)
-    config = profile_config(STUDENT_CONFIG, profile, "student_epochs") if config is None else config
+    config = profile_config(STUDENT_CONFIG, profile, "student") if config is None else config
     train = _cached_student if cache else _train_student
     return train(teacher_fingerprint(teacher), T, float(alpha), int(seed), config, profile, int(data_seed),
                  __version__, teacher, progress)

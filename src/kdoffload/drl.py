@@ -46,20 +46,20 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import __version__
 from .data import LabelledDataset, feature_width, features, memory, progress_enabled
 from .nets import STATS, TRANSFORMS, InputScaler, check_features
 from .solvers import Greedy, all_decisions
 from .system import Requirements, cost_tensors, path_cost
-from .train import check_profile, datasets, split_indices, torch_threads
+from .train import check_profile, datasets, profile_config, split_indices, torch_threads
 
 REWARDS = ("log_greedy", "ratio_greedy", "latency")
 DATASETS = ("wide", "narrow")
@@ -156,8 +156,6 @@ class DQNConfig:
 #: Defaults of the Figure 5 (wide) and Figure 6 (narrow) runs.
 DQN_CONFIG = DQNConfig()
 
-#: Gradient updates per profile ("smoke": a few seconds).
-DQN_UPDATES = {"paper": DQN_CONFIG.updates, "smoke": 200}
 
 
 class QNetwork(nn.Module):
@@ -376,7 +374,8 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
     """The DRL baseline trained on the wide training set (``"wide"``, Figure 5) or on the
     1,000 narrow samples (``"narrow"``, Figure 6) of ``kd.paper_datasets(data_seed)``.
 
-    ``config`` defaults to :data:`DQN_CONFIG` with the update count of ``profile``.
+    ``config`` defaults to :data:`DQN_CONFIG` with the overrides of ``profile``
+    (:data:`kdoffload.train.PROFILES`).
     Cached on disk, keyed by every argument but ``progress``. The model is named
     ``"drl_wide"`` or ``"drl_narrow"``.
     """
@@ -384,8 +383,7 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
     check_profile(profile)
     if config is None:
-        config = replace(DQN_CONFIG, updates=DQN_UPDATES[profile],
-                         eval_every=min(DQN_CONFIG.eval_every, DQN_UPDATES[profile]))
+        config = profile_config(DQN_CONFIG, profile, "dqn")
     train = _cached_dqn if cache else _train_dqn
     return train(dataset, int(seed), config, profile, int(data_seed), __version__, progress)
 

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import __version__
 from .data import LabelledDataset, features, memory, paper_datasets, progress_enabled
@@ -136,13 +136,18 @@ TEACHER_CONFIG = TrainConfig()
 STUDENT_CONFIG = TrainConfig(hidden=STUDENT_HIDDEN, lr=1e-2, batch_size=32, epochs=200, patience=40,
                              weight_decay=1e-4, threads=1)
 
-#: Dataset sizes and epoch caps of the two run profiles. ``paper``: the paper's sizes;
-#: ``smoke``: tiny, for CI runs of the notebooks in seconds.
+#: The two run profiles: dataset sizes for :func:`datasets` and the overrides each piece's
+#: default config gets (``teacher`` and ``student`` for :class:`TrainConfig`, ``dqn`` for
+#: :class:`kdoffload.drl.DQNConfig`). ``paper``: the paper's sizes and the full defaults;
+#: ``smoke``: tiny sizes and short runs, so a notebook runs in seconds in CI (its
+#: numbers mean nothing).
 PROFILES = {
     "paper": {"sizes": {"train_size": 100_000, "test_size": 10_000, "narrow_size": 1_000},
-              "teacher_epochs": TEACHER_CONFIG.epochs, "student_epochs": STUDENT_CONFIG.epochs},
+              "teacher": {}, "student": {}, "dqn": {}},
     "smoke": {"sizes": {"train_size": 2_000, "test_size": 500, "narrow_size": 200},
-              "teacher_epochs": 3, "student_epochs": 5},
+              "teacher": {"epochs": 8, "batch_size": 128, "patience": 8},
+              "student": {"epochs": 30, "patience": 30},
+              "dqn": {"updates": 300, "eval_every": 100}},
 }
 
 
@@ -371,21 +376,20 @@ _cached_teacher = memory.cache(_train_teacher, ignore=["progress"])
 _cached_baseline = memory.cache(_train_baseline, ignore=["progress"])
 
 
-def profile_config(base: TrainConfig, profile: str, epochs_key: str) -> TrainConfig:
-    """``base`` with the epoch cap of ``profile`` (and patience no larger than it)."""
-    epochs = check_profile(profile)[epochs_key]
-    patience = base.patience if base.patience is None else min(base.patience, epochs)
-    return replace(base, epochs=min(base.epochs, epochs), patience=patience)
+def profile_config(base, profile: str, piece: str):
+    """``base`` (a :class:`TrainConfig` or a :class:`~kdoffload.drl.DQNConfig`) with the
+    overrides of ``profile`` for ``piece`` ("teacher", "student" or "dqn")."""
+    return replace(base, **check_profile(profile)[piece])
 
 
 def train_teacher(seed: int = 0, config: TrainConfig | None = None, profile: str = "paper", data_seed: int = 0,
                   progress: bool | None = None, cache: bool = True) -> MLPPolicy:
     """The §5.1 DIL network (5 x 256) trained on the wide training set of ``kd.paper_datasets(data_seed)``.
 
-    ``config`` defaults to :data:`TEACHER_CONFIG` (with the epoch cap of ``profile``);
+    ``config`` defaults to :data:`TEACHER_CONFIG` (with the overrides of ``profile``);
     the result is cached on disk, keyed by every argument but ``progress``.
     """
-    config = profile_config(TEACHER_CONFIG, profile, "teacher_epochs") if config is None else config
+    config = profile_config(TEACHER_CONFIG, profile, "teacher") if config is None else config
     check_profile(profile)
     train = _cached_teacher if cache else _train_teacher
     return train(int(seed), config, profile, int(data_seed), __version__, progress)
@@ -396,7 +400,7 @@ def train_baseline_dil(seed: int = 0, config: TrainConfig | None = None, profile
     """§5.2 Baseline DIL: the student network (2 x 32) on the exact (hard) labels of the
     1,000 narrow samples of ``kd.paper_datasets(data_seed)``. ``config`` defaults to
     :data:`STUDENT_CONFIG`; cached like :func:`train_teacher`."""
-    config = profile_config(STUDENT_CONFIG, profile, "student_epochs") if config is None else config
+    config = profile_config(STUDENT_CONFIG, profile, "student") if config is None else config
     check_profile(profile)
     train = _cached_baseline if cache else _train_baseline
     return train(int(seed), config, profile, int(data_seed), __version__, progress)
