@@ -11,7 +11,7 @@ import kdoffload as kd
 from kdoffload import drl
 
 SMALL = drl.DQNConfig(hidden=(64, 64), updates=400, env_batch=32, batch_size=128, lr=2e-3,
-                      target_update=50, eval_every=100, eps_fraction=0.5, val_fraction=0.2, threads=2)
+                      target_update=50, eval_every=100, eps_fraction=0.5, val_fraction=0.2, threads=1)
 
 
 def tiny_dataset(n, preset="wide", seed=0, num_subtasks=6):

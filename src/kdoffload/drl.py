@@ -104,7 +104,8 @@ class DQNConfig:
     eval_every : int
         Updates between validation checks (and history rows).
     threads : int
-        ``torch.set_num_threads`` during training.
+        ``torch.set_num_threads`` during training (1: see
+        :class:`kdoffload.train.TrainConfig` for why).
     """
 
     hidden: tuple[int, ...] = (256, 256)
@@ -125,7 +126,7 @@ class DQNConfig:
     target_update: int = 250
     val_fraction: float = 0.1
     eval_every: int = 250
-    threads: int = 2
+    threads: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))

@@ -5,9 +5,9 @@ choices, all parameters of :class:`TrainConfig`:
 
 * optimiser AdamW (weight decay 1e-4), one-cycle learning-rate schedule (peak ``lr``),
   mini-batches of ``batch_size``, at most ``epochs`` passes. Teacher
-  (:data:`TEACHER_CONFIG`): peak lr 5e-3, batch 1024, 30 epochs, patience 8, 2 threads.
+  (:data:`TEACHER_CONFIG`): peak lr 5e-3, batch 1024, 30 epochs, patience 8.
   Students (:data:`STUDENT_CONFIG`, the same for KD-DIL and Baseline DIL): peak lr 1e-2,
-  batch 32, 200 epochs, patience 40, 1 thread;
+  batch 32, 200 epochs, patience 40. One CPU thread (see ``TrainConfig.threads``);
 * input pipeline (:class:`kdoffload.nets.InputScaler`): log of the 17 features, then
   standardised by their exact moments under the wide ranges (``stats="wide"``; the
   alternative ``stats="fit"`` uses the training split's moments);
@@ -86,11 +86,13 @@ class TrainConfig:
         Stop after this many epochs without a better validation normalised latency
         (None: run all epochs, still keeping the best).
     threads : int
-        ``torch.set_num_threads`` during training. On the 2-core development machine 2
-        was the fastest for the teacher (about 1.0 s per epoch against 1.7 s with 1 thread
-        at batch 1024) and 1 for the 2 x 32 students (per-batch work too small to share).
-        Weights came out bitwise identical with 1 and 2 threads there, but only the same
-        thread count is promised to reproduce them.
+        ``torch.set_num_threads`` during training; 1 by default. On the 2-core
+        development machine, when idle, 2 threads trained the teacher faster (about
+        1.0 s per epoch against 1.7 s); but when other processes competed for the cores
+        (the normal case there), 2 threads slowed down by up to 50x (every operation
+        waits for a descheduled thread) while 1 thread slowed by under 2x. Weights came
+        out bitwise identical with 1 and 2 threads there, but only the same thread
+        count is promised to reproduce them.
     """
 
     hidden: tuple[int, ...] = TEACHER_HIDDEN
@@ -104,7 +106,7 @@ class TrainConfig:
     schedule: str = "onecycle"
     val_fraction: float = 0.1
     patience: int | None = 8
-    threads: int = 2
+    threads: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
@@ -134,7 +136,7 @@ class TrainConfig:
 #: Defaults for the §5.1 teacher and for the §5.2 students (Baseline DIL and KD-DIL).
 TEACHER_CONFIG = TrainConfig()
 STUDENT_CONFIG = TrainConfig(hidden=STUDENT_HIDDEN, lr=1e-2, batch_size=32, epochs=200, patience=40,
-                             weight_decay=1e-4, threads=1)
+                             weight_decay=1e-4)
 
 #: The two run profiles: dataset sizes for :func:`datasets` and the overrides each piece's
 #: default config gets (``teacher`` and ``student`` for :class:`TrainConfig`, ``dqn`` for
