@@ -139,3 +139,19 @@ def test_reading_table_and_display():
     assert list(shown.index) == ["Greedy", "Local", "DIL"]
     assert list(shown.columns)[:3] == [("output returned", n) for n in experiments.NORMALISATIONS.values()]
     assert (shown.loc["DIL"] == "—").all()
+
+
+def test_orderings_of_the_claims():
+    index = pd.MultiIndex.from_tuples([(True, "ratio of means"), (False, "ratio of means")])
+    means = pd.DataFrame({"greedy": [1.3, 1.4], "local": [1.6, 2.5], "edge": [4.0, 2.0], "cloud": [8.0, 6.0],
+                          "random": [14.0, 18.0], "dil": [1.1, np.nan], "drl_wide": [1.5, np.nan]}, index=index)
+    table = experiments.orderings(means)
+    assert table.loc[(True, "ratio of means"), "Edge < Local"] == False  # noqa: E712 (numpy or Python bool)
+    assert table.loc[(False, "ratio of means"), "Edge < Local"]
+    assert table.loc[(True, "ratio of means"), "DIL < every baseline"]
+    assert table.loc[(False, "ratio of means"), "DIL < every baseline"] is None
+    assert table.loc[(True, "ratio of means"), "KD-DIL < Baseline DIL, DRL (narrow), Greedy"] is None
+    assert table["Random is the worst"].all()
+    shown = experiments.orderings_display(table)
+    assert shown.loc["DIL < every baseline", ("output stays", "ratio of means")] == "—"
+    assert shown.loc["Edge < Cloud", ("output returned", "ratio of means")] == "holds"

@@ -195,7 +195,7 @@ def reading_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def reading_display(table: pd.DataFrame, names: Sequence[str], labels: Mapping[str, str] | None = None,
-                    digits: int = 3) -> pd.DataFrame:
+                    digits: int = 2) -> pd.DataFrame:
     """:func:`reading_table` as ``mean ± std`` text, one row per policy (in ``names`` order),
     one column per (output reading, normalisation); "—" where a policy was not scored."""
     text = table.apply(lambda row: f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}", axis=1)
@@ -215,6 +215,37 @@ def ordering(means: Mapping[str, float], better: str, worse: Sequence[str]) -> b
     if any(name not in means or means[name] is None or np.isnan(means[name]) for name in needed):
         return None
     return bool(all(means[better] < means[name] for name in worse))
+
+
+#: The paper's ordering claims checked in chapter 5: claim -> (policy, policies it should beat).
+CLAIMS = {
+    "Edge < Local": ("edge", ["local"]),
+    "Edge < Cloud": ("edge", ["cloud"]),
+    "Greedy < Local, Edge, Cloud, Random": ("greedy", ["local", "edge", "cloud", "random"]),
+    "DIL < every baseline": ("dil", ["greedy", "drl_wide", "local", "edge", "cloud", "random"]),
+    "KD-DIL < Baseline DIL, DRL (narrow), Greedy": ("kd_dil", ["baseline_dil", "drl_narrow", "greedy"]),
+    "DRL (wide) < DRL (narrow)": ("drl_wide", ["drl_narrow"]),
+}
+
+
+def orderings(means: pd.DataFrame, claims: Mapping = CLAIMS) -> pd.DataFrame:
+    """Which claims hold on each row of ``means`` (rows: readings, columns: policies):
+    True, False, or None where a policy of the claim is missing. Adds "Random is the
+    worst" (Random above every other policy present)."""
+    rows = [row for _, row in means.iterrows()]
+    table = pd.DataFrame({claim: [ordering(row, better, worse) for row in rows]
+                          for claim, (better, worse) in claims.items()}, index=means.index)
+    table["Random is the worst"] = [bool((row.drop("random").dropna() < row["random"]).all())
+                                    if "random" in row and not np.isnan(row["random"]) else None for row in rows]
+    return table
+
+
+def orderings_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`orderings` as text (holds / fails / —), one row per claim, one column per reading."""
+    shown = table.T.map(lambda value: {True: "holds", False: "fails"}.get(value, "—"))
+    shown.columns = pd.MultiIndex.from_tuples(
+        [("output returned" if r else "output stays", n) for r, n in shown.columns])
+    return shown
 
 
 # --------------------------------------------------------------------------- training histories

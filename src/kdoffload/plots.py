@@ -173,15 +173,16 @@ def ratio_distributions(ratios: pd.DataFrame, groups: dict[str, list[str]] | Non
     draws one panel per group (a policy may appear in several); default one panel.
     """
     groups = groups or {"": list(dict.fromkeys(ratios["policy"]))}
-    fig, axes = plt.subplots(1, len(groups), figsize=(7.5 if len(groups) == 1 else 5.2 * len(groups), 4.0),
+    fig, axes = plt.subplots(1, len(groups), figsize=(7.5 if len(groups) == 1 else 4.3 * len(groups), 4.0),
                              sharey=True, squeeze=False)
     upper = ratios.loc[np.isfinite(ratios["ratio"]), "ratio"].quantile(0.995)
     for ax, (title, members) in zip(axes[0], groups.items()):
         data = ratios[ratios["policy"].isin(members)]
         data = data.assign(policy=pd.Categorical(data["policy"].map(label), [label(m) for m in members]))
         sns.ecdfplot(data, x="ratio", hue="policy", ax=ax, palette="colorblind")
-        ax.set(xscale="log", xlabel="latency / optimal latency (per sample)", title=title,
+        ax.set(xscale="log", xlabel="latency / optimal (per sample)", title=title,
                xlim=(0.95, max(2.0, upper)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
         ax.axvline(1.0, color="grey", linewidth=0.8)
         ax.get_legend().set_title("")
     axes[0][0].set_ylabel("share of samples ≤ x")
