@@ -100,7 +100,7 @@ def test_input_pipeline_of_the_policy_travels_in_the_file(trained_policy, test_s
     student = lean.load_lean(tmp_path / "p.kdlean")
     assert student.name == "kd_dil_lean" and student.transform == transform
     expected = model.decide(test_set)
-    assert len(np.unique(expected)) == 3
+    assert len(np.unique(expected, axis=0)) > 1  # the comparison below is not between constants
     np.testing.assert_array_equal(student.decide(test_set), expected)
     np.testing.assert_allclose(student.inputs(kd.features(test_set)),
                                model.scaler(torch.from_numpy(kd.features(test_set))).numpy(), rtol=1e-6, atol=1e-6)
