@@ -102,6 +102,7 @@ def test_tiny_dataset_and_other_subtask_counts():
     ({"eps_fraction": 0}, "eps_fraction"),
     ({"hidden": (0,)}, "hidden"),
     ({"val_fraction": -0.1}, "val_fraction"),
+    ({"buffer_size": 16, "env_batch": 32}, "buffer_size must be >= env_batch"),
 ])
 def test_bad_hyperparameters_raise(options, message):
     with pytest.raises(ValueError, match=message):

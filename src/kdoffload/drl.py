@@ -142,6 +142,8 @@ class DQNConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {name} = {value!r}")
+        if self.buffer_size < self.env_batch:
+            raise ValueError(f"buffer_size must be >= env_batch = {self.env_batch}, got buffer_size = {self.buffer_size}")
         for name in ("eps_start", "eps_end"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value <= 1):
