@@ -56,7 +56,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .data import LabelledDataset, feature_width, features, memory, progress_enabled
-from .nets import STATS, TRANSFORMS, InputScaler, check_features
+from .nets import STATS, TRANSFORMS, InputScaler, check_features, hidden_layers
 from .solvers import Greedy, all_decisions
 from .system import Requirements, cost_tensors, path_cost
 from .train import check_profile, datasets, profile_config, split_indices, torch_threads
@@ -178,11 +178,7 @@ class QNetwork(nn.Module):
         self.input_width = feature_width(self.num_subtasks)
         self.actions = all_decisions(self.num_subtasks)
         self.scaler = InputScaler(self.input_width, transform, stats)
-        layers: list[nn.Module] = []
-        width = self.input_width
-        for size in self.hidden:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
+        layers, width = hidden_layers(self.input_width, self.hidden)
         self.trunk = nn.Sequential(*layers)
         self.advantage = nn.Linear(width, len(self.actions))
         self.value = nn.Linear(width, 1) if self.dueling else None

@@ -155,6 +155,17 @@ class InputScaler(nn.Module):
         return (self._pre(x) - self.mean) / self.std
 
 
+def hidden_layers(input_width: int, hidden: Sequence[int]) -> tuple[list[nn.Module], int]:
+    """Fully connected ReLU layers of widths ``hidden`` after ``input_width`` inputs, and
+    the width of their output (shared by the MLP policies and the DQN trunk)."""
+    layers: list[nn.Module] = []
+    width = input_width
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    return layers, width
+
+
 class MLPPolicy(nn.Module):
     """A fully connected ReLU network from the features to |A| groups of 3 logits.
 
@@ -189,11 +200,7 @@ class MLPPolicy(nn.Module):
         self.name = name
         self.input_width = feature_width(self.num_subtasks)
         self.scaler = InputScaler(self.input_width, transform, stats)
-        layers: list[nn.Module] = []
-        width = self.input_width
-        for size in self.hidden:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
+        layers, width = hidden_layers(self.input_width, self.hidden)
         layers.append(nn.Linear(width, NUM_LOCATIONS * self.num_subtasks))
         self.body = nn.Sequential(*layers)
 
