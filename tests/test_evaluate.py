@@ -1,0 +1,35 @@
+"""kd.evaluate / kd.summarize: normalised latency is a ratio of means; accuracy counts whole decisions."""
+
+import numpy as np
+import pytest
+
+import kdoffload as kd
+
+
+def one_subtask_pair():
+    # Two requirements with |A| = 1, no data to move, so latency is computation only:
+    # device E/p1, edge E/p2, cloud 0.
+    return kd.Requirements(E=[[2e9], [1e9]], D=[[0.0, 0.0], [0.0, 0.0]], p1=[1e9, 1e9], p2=[4e9, 2e9],
+                           b1=[1e6, 1e6], b2=[1e6, 1e6])
+
+
+def test_summary_of_a_hand_worked_pair():
+    req = one_subtask_pair()
+    reference = np.array([[1], [1]])  # edge: 2e9/4e9 = 0.5 s and 1e9/2e9 = 0.5 s, mean 0.5 s
+    policy = np.array([[0], [1]])  # device 2e9/1e9 = 2 s, then edge 0.5 s: mean 1.25 s
+    summary = kd.summarize(req, policy, reference)
+    assert summary["normalized_latency"] == pytest.approx(1.25 / 0.5)
+    assert summary["mean_ratio"] == pytest.approx((2 / 0.5 + 0.5 / 0.5) / 2)
+    assert summary["median_ratio"] == pytest.approx(2.5)
+    assert summary["accuracy"] == 0.5 and summary["subtask_accuracy"] == 0.5
+
+
+def test_evaluate_has_one_row_per_policy_and_optimal_scores_one():
+    req = kd.sample(300, seed=3)
+    optimal = kd.solve(req, method="dp")
+    frame = kd.evaluate([kd.DynamicProgramming(), kd.heuristic("local")], req, optimal)
+    assert list(frame.index) == ["optimal_dp", "local"]
+    assert frame.loc["optimal_dp", "normalized_latency"] == 1.0
+    assert frame.loc["optimal_dp", "accuracy"] == 1.0
+    local_mean = (req.E.sum(axis=1) / req.p1).mean()  # everything on the device moves no data
+    assert frame.loc["local", "normalized_latency"] == pytest.approx(local_mean / kd.latency(req, optimal).mean())
