@@ -68,7 +68,7 @@ from importlib.metadata import PackageNotFoundError, version as package_version
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .system import Requirements, check_count
 
@@ -172,21 +172,13 @@ def limited_threads(threads: int | None = 1):
     if threads is None:
         yield
         return
-    import torch
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    from .train import torch_threads
 
     threads = check_count("threads", threads)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover
-            yield
-        else:
-            with threadpool_limits(limits=threads):
-                yield
-    finally:
-        torch.set_num_threads(previous)
+    with torch_threads(threads), threadpool_limits(limits=threads):
+        yield
 
 
 # --------------------------------------------------------------------------- inputs
