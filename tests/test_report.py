@@ -1,4 +1,4 @@
-"""Results file and parameters display (kdoffload.report)."""
+"""Results file and run status (kdoffload.report)."""
 
 import json
 import math
@@ -54,14 +54,29 @@ def test_lookup():
     assert report.lookup(results, "a.x.c", "none") == "none"
 
 
-def test_parameters_are_the_names_defined_after_the_snapshot():
-    namespace = {"np": np, "In": [], "_i1": ""}
-    before = report.snapshot(namespace)
-    namespace["before"] = before
-    namespace.update(profile="smoke", seeds=[0, 1], _hidden=1)
-    assert report.parameters(namespace, before) == {"profile": "smoke", "seeds": [0, 1]}
-    table = report.parameters_markdown({"profile": "smoke", "rate": 0.001, "seeds": [0, 1]})
-    assert "| `profile` | `'smoke'` |" in table and "`0.001`" in table and "`[0, 1]`" in table
+def test_results_never_go_to_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv(report.RESULTS_DIR_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    folder = report.results_dir()
+    assert folder.is_absolute() and not folder.resolve().is_relative_to(tmp_path.resolve())
+
+
+def test_results_file_is_readable_by_everyone(tmp_path):
+    path = report.save({"a": 1}, "p", tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_run_time_records_the_cache_state(tmp_path):
+    results = report.record_run_time("p", "01_x", 12.345, "cold", tmp_path)
+    assert results["run_times"] == {"01_x": {"seconds": 12.35, "cache": "cold"}}
+    with pytest.raises(ValueError, match="cache must be one of .* got cache = 'lukewarm'"):
+        report.record_run_time("p", "01_x", 1.0, "lukewarm", tmp_path)
+
+
+def test_machine_shows_no_absolute_path_inside_the_repository():
+    executable = report.machine()["executable"]
+    root = report.project_root()
+    assert root is None or str(root) not in executable
 
 
 def test_versions_and_machine():

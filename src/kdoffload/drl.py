@@ -52,10 +52,10 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from . import __version__
-from .data import LabelledDataset, feature_width, features, memory, progress_enabled
+from .data import LabelledDataset, feature_width, features, memory
+from .progress import bar as progress_bar
 from .nets import STATS, TRANSFORMS, InputScaler, check_features, hidden_layers
 from .solvers import Greedy, all_decisions
 from .system import Requirements, cost_tensors, path_cost
@@ -284,7 +284,7 @@ def fit_dqn(data: LabelledDataset, config: DQNConfig = DQN_CONFIG, seed: int = 0
         order, cursor = rng.permutation(n), 0
         best, best_state, best_update = np.inf, None, 0
         losses, collected = [], []
-        bar = tqdm(total=config.updates, desc=name, unit="update", disable=not progress_enabled(progress))
+        bar = progress_bar(progress=progress, total=config.updates, desc=name, unit="update")
         for update in range(1, config.updates + 1):
             # act: ε-greedy on a batch of requirements from the (reshuffled) stream
             epsilon = config.eps_start + (config.eps_end - config.eps_start) * min(

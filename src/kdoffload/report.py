@@ -1,19 +1,15 @@
-"""The results file of a book run, the parameters a chapter ran with, and run status.
+"""The results file of a run and the status of the run (software, machine, run times).
 
-Every chapter records its headline figures in ``results/<profile>.json`` relative to the
-folder it runs in (``book/results/`` for the book, ``notebooks/results/`` for the smoke
-sources), or in ``$KDOFFLOAD_RESULTS_DIR`` if that is set. Writes merge by key
-(:func:`record`), so chapters write independently and a rerun of one chapter replaces
-only its own keys. The schema is in ``design.md``.
-
-A chapter notebook uses this module in three places::
+Every chapter records its headline figures in ``<results folder>/<profile>.json``. The
+folder is ``$KDOFFLOAD_RESULTS_DIR`` if set (``kdoffload book`` sets it), else
+``_build/results/`` of the repository this package was installed from (an editable
+install), else ``~/.cache/kdoffload/results`` -- never the folder a notebook happens to run
+in. Writes merge by key (:func:`record`), so chapters write independently and a rerun of
+one chapter replaces only its own keys::
 
     from kdoffload import report
-    before = report.snapshot(globals())          # last line of the imports cell
-    # ... the `parameters` cell (papermill injects its overrides after it) ...
-    params = report.show_parameters(globals(), before)   # shows what the chapter ran with
-    ...
     report.record(profile, {"labels": {"agreement": {...}}})
+    report.load(profile)["labels"]
 """
 
 from __future__ import annotations
@@ -34,11 +30,34 @@ import numpy as np
 RESULTS_DIR_VARIABLE = "KDOFFLOAD_RESULTS_DIR"
 
 
+def project_root() -> Path | None:
+    """The repository this package runs from (editable install), or None for an installed copy."""
+    candidate = Path(__file__).resolve().parents[2]
+    if (candidate / "_config.yml").exists() and (candidate / "notebooks").is_dir():
+        return candidate
+    return None
+
+
 def results_dir(root: str | os.PathLike | None = None) -> Path:
-    """Folder of the results files: ``root``, else ``$KDOFFLOAD_RESULTS_DIR``, else ``./results``."""
+    """Folder of the results files: ``root``, else the rule of the module docstring."""
     if root is not None:
         return Path(root)
-    return Path(os.environ.get(RESULTS_DIR_VARIABLE, "results"))
+    if os.environ.get(RESULTS_DIR_VARIABLE):
+        return Path(os.environ[RESULTS_DIR_VARIABLE])
+    project = project_root()
+    if project is not None:
+        return project / "_build" / "results"
+    cache = Path(os.environ.get("KDOFFLOAD_CACHE_DIR", Path.home() / ".cache" / "kdoffload"))
+    return cache / "results"
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository (or ``~``) where it lies inside, for printed output."""
+    path = Path(path).absolute()
+    for base, prefix in ((project_root(), ""), (Path.home(), "~/")):
+        if base is not None and path.is_relative_to(base):
+            return prefix + str(path.relative_to(base))
+    return str(path)
 
 
 def results_path(profile: str, root: str | os.PathLike | None = None) -> Path:
@@ -97,6 +116,7 @@ def save(results: dict, profile: str, root: str | os.PathLike | None = None) -> 
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{profile}.", suffix=".json")
     with os.fdopen(handle, "w") as stream:
         stream.write(text)
+    os.chmod(temporary, 0o644)  # mkstemp makes 0600; results files are for everyone to read
     os.replace(temporary, path)
     return path
 
@@ -126,58 +146,6 @@ def lookup(results: dict, key: str, default=None):
     return value
 
 
-# --- parameters a chapter ran with -------------------------------------------------------
-
-
-def snapshot(namespace: dict) -> frozenset:
-    """The names defined in ``namespace`` now (call it just before the parameters cell)."""
-    return frozenset(namespace)
-
-
-def parameters(namespace: dict, before) -> dict:
-    """The variables defined in ``namespace`` since :func:`snapshot` (the chapter's parameters)."""
-    return {name: value for name, value in namespace.items()
-            if name not in before and not name.startswith("_") and name not in ("In", "Out") and value is not before}
-
-
-def format_value(value) -> str:
-    """A short, stable text form of a parameter value."""
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_value(item) for item in value) + "]"
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def parameters_markdown(params: dict) -> str:
-    """A markdown table of ``params``."""
-    lines = ["| parameter | value |", "|---|---|"]
-    lines += [f"| `{name}` | `{format_value(value)}` |" for name, value in params.items()]
-    return "\n".join(lines)
-
-
-def show_parameters(namespace: dict, before) -> dict:
-    """Display the chapter's parameters as a table and return them as a dict."""
-    from IPython.display import Markdown, display
-
-    params = parameters(namespace, before)
-    profile = params.get("profile", "?")
-    display(Markdown(f"This chapter ran with the **{profile}** profile:\n\n" + parameters_markdown(params)))
-    return params
-
-
-# --- determinism ----------------------------------------------------------------------------
-
-
-def set_threads(threads: int = 1) -> None:
-    """Fix the CPU threads of torch (if installed), so the same seed prints the same numbers."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return
-    torch.set_num_threads(threads)
-
-
 # --- status -----------------------------------------------------------------------------------
 
 #: Packages whose versions the status page lists.
@@ -197,12 +165,27 @@ def versions(packages=STATUS_PACKAGES) -> dict[str, str]:
 
 
 def machine() -> dict[str, object]:
-    """Platform, processor and CPU count of this machine."""
+    """Platform, processor and CPU count of this machine, and the Python it runs (path shortened)."""
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "executable": sys.executable}
+            "cpu_count": os.cpu_count(), "executable": display_path(sys.executable)}
 
 
-def record_run_time(profile: str, chapter: str, seconds: float, root=None) -> dict:
-    """Store the wall-clock time of one chapter under ``run_times`` (done by ``kdoffload book``)."""
-    return record(profile, {"run_times": {chapter: round(float(seconds), 2)},
+#: How the on-disk cache was when a chapter ran: something was computed and stored, or nothing.
+CACHE_STATES = ("cold", "warm")
+
+
+def record_run_time(profile: str, chapter: str, seconds: float, cache: str, root=None) -> dict:
+    """Store the wall-clock time of one chapter and whether the cache was cold (done by ``kdoffload book``).
+
+    Parameters
+    ----------
+    seconds : float
+        Wall-clock time of the chapter, seconds.
+    cache : {"cold", "warm"}
+        ``cold`` if the chapter computed and stored a dataset or model, ``warm`` if every one
+        came from the cache.
+    """
+    if cache not in CACHE_STATES:
+        raise ValueError(f"cache must be one of {CACHE_STATES}, got cache = {cache!r}")
+    return record(profile, {"run_times": {chapter: {"seconds": round(float(seconds), 2), "cache": cache}},
                             "run_finished": time.strftime("%Y-%m-%d %H:%M:%S %Z")}, root)

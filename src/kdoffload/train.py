@@ -50,10 +50,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from . import __version__
-from .data import LabelledDataset, features, memory, paper_datasets, progress_enabled
+from .data import LabelledDataset, features, memory, paper_datasets
+from .progress import bar as progress_bar
 from .nets import STATS, STUDENT_HIDDEN, TEACHER_HIDDEN, TRANSFORMS, MLPPolicy, check_features
 from .system import NUM_LOCATIONS, Requirements, cost_tensors, path_cost
 
@@ -313,7 +313,7 @@ def fit(model: MLPPolicy, req: Requirements, targets, labels, config: TrainConfi
         scheduler = _scheduler(optimizer, config, config.epochs * steps_per_epoch)
         best, best_state, best_epoch, since_best = np.inf, None, 0, 0
         model.train()
-        bar = tqdm(range(1, config.epochs + 1), desc=desc, unit="epoch", disable=not progress_enabled(progress))
+        bar = progress_bar(range(1, config.epochs + 1), progress=progress, desc=desc, unit="epoch")
         for epoch in bar:
             order = torch.randperm(len(x), generator=generator)
             total = 0.0
