@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
 import warnings
 from dataclasses import dataclass
 
@@ -52,9 +53,34 @@ def setup(namespace: dict, threads: int = 1) -> ChapterStart:
     warnings.filterwarnings("ignore", "IProgress")  # tqdm's notebook bar without ipywidgets
     torch.set_num_threads(threads)
     plots.setup()
+    stable_table_output()
     history = namespace.get("In")
     index = len(history) - 1 if isinstance(history, list) and history else None
     return ChapterStart(frozenset(namespace), index)
+
+
+def styler_html(styler) -> str:
+    """HTML of a pandas Styler whose element ids depend only on its contents (no random uuid)."""
+    digest = hashlib.sha1(styler.data.to_csv().encode()).hexdigest()[:10]
+    return styler.set_uuid(digest).to_html()
+
+
+def styler_text(styler, printer, cycle) -> None:
+    """Plain text of a pandas Styler: its table, not an object address."""
+    printer.text(styler.data.to_string())
+
+
+def stable_table_output() -> None:
+    """Make pandas Stylers display with stable ids and a plain-text table (no ``<... at 0x...>``)."""
+    from IPython import get_ipython
+    from pandas.io.formats.style import Styler
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(Styler, styler_html)
+    formatters["text/plain"].for_type(Styler, styler_text)
 
 
 def _assignments(source: str) -> dict[str, object]:

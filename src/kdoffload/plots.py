@@ -130,17 +130,22 @@ def label_balance(shares: pd.DataFrame) -> plt.Figure:
 
 @_closed
 def normalized_bars(values: pd.DataFrame, paper: dict | None = None, log: bool = False,
-                    ylabel: str = "normalised latency (optimal = 1)", annotate: bool = True) -> plt.Figure:
+                    ylabel: str = "normalised latency (optimal = 1)", annotate: bool = True,
+                    points: bool = False) -> plt.Figure:
     """Bars of the mean over seeds with ± 1 std error bars; the paper's values as red marks.
 
     ``values`` has columns policy, seed, value (one row per policy and seed), in the
     order the bars should appear. ``annotate`` writes each mean under its bar's label.
     ``log`` asks for a log axis, used when the means span more than a factor of 5.
+    ``points`` draws each mean as a point instead of a bar, so the axis need not start at 0
+    and close values (1.10 against 1.13) stay apart.
     """
     order = list(dict.fromkeys(values["policy"]))
     fig, ax = plt.subplots()
-    sns.barplot(values, x="policy", y="value", order=order, errorbar="sd", capsize=0.15, ax=ax,
-                color=sns.color_palette("colorblind")[0])
+    draw = sns.pointplot if points else sns.barplot
+    style = {"linestyle": "none", "markers": "o"} if points else {}
+    draw(values, x="policy", y="value", order=order, errorbar="sd", capsize=0.15, ax=ax,
+         color=sns.color_palette("colorblind")[0], **style)
     for index, policy in enumerate(order):
         if paper and policy in paper:
             ax.plot(index, paper[policy], marker="D", color=PAPER_COLOR, markersize=8, linestyle="none",
