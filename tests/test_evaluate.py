@@ -33,3 +33,14 @@ def test_evaluate_has_one_row_per_policy_and_optimal_scores_one():
     assert frame.loc["optimal_dp", "accuracy"] == 1.0
     local_mean = (req.E.sum(axis=1) / req.p1).mean()  # everything on the device moves no data
     assert frame.loc["local", "normalized_latency"] == pytest.approx(local_mean / kd.latency(req, optimal).mean())
+
+
+def test_ratio_of_latencies_by_hand():
+    from kdoffload.evaluate import ratio_of_latencies
+
+    ratios = ratio_of_latencies([2.0, 0.0, 3.0, 1.5], [1.0, 0.0, 0.0, 3.0])
+    # 2 / 1, both zero -> 1, policy > 0 = optimal -> inf, 1.5 / 3
+    assert ratios.tolist() == [2.0, 1.0, float("inf"), 0.5]
+    req = one_subtask_pair()
+    policy, reference = np.array([[0], [1]]), np.array([[1], [1]])
+    assert np.array_equal(kd.latency_ratios(req, policy, reference), [2 / 0.5, 1.0])

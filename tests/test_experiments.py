@@ -106,10 +106,13 @@ def test_table1_display():
                           "dil": {"us_per_decision": 1.0, "vs_greedy": 5.0}},
               "online": {"greedy": {"us_per_decision": 20.0, "vs_greedy": 1.0},
                          "dil": {"us_per_decision": 40.0, "vs_greedy": 2.0}}}
-    frame = experiments.table1_display(table1, paper.TABLE1, plots.POLICY_LABELS)
+    frame = experiments.table1_display(table1, {"greedy": 1.0, "dil": 0.256}, plots.POLICY_LABELS)
     assert list(frame.index) == ["Greedy", "DIL"]
     assert frame.loc["DIL", ("online", "÷ Greedy")] == 2.0
-    assert frame.loc["DIL", ("paper", "÷ Greedy")] == "0.51"
+    assert frame.loc["DIL", ("paper", "÷ Greedy")] == "0.26"  # the paper's ratio, two decimals
+    assert frame.loc["DIL", ("batched", "µs / decision")] == 1.0
+    frame = experiments.table1_display(table1, {"greedy": 1.0})
+    assert frame.loc["dil", ("paper", "÷ Greedy")] == "—"  # no paper number for DIL
 
 
 def test_new_figures_draw(test_set):
@@ -155,3 +158,93 @@ def test_orderings_of_the_claims():
     shown = experiments.orderings_display(table)
     assert shown.loc["DIL < every baseline", ("output stays", "ratio of means")] == "—"
     assert shown.loc["Edge < Cloud", ("output returned", "ratio of means")] == "holds"
+
+
+# --------------------------------------------------------------------------- intervals
+
+RULES = {"optimal": "optimal", "greedy": "greedy", "local": "local", "edge": "edge", "random": "random"}
+
+
+def test_latencies_are_what_scores_saw(test_set):
+    lat = experiments.latencies(RULES, test_set, [0, 1])
+    assert set(lat.by_policy) == set(RULES) and lat.by_policy["edge"].shape == (2, len(test_set))
+    assert np.array_equal(lat.optimal, kd.latency(test_set.requirements, test_set.labels))
+    frame = experiments.scores(RULES, test_set, [0, 1])
+    random = frame[frame["policy"] == "random"]["normalized_latency"].to_numpy()
+    assert np.allclose(lat.by_policy["random"].mean(axis=1) / lat.optimal.mean(), random)
+
+
+def test_scores_with_intervals(test_set):
+    table = experiments.scores_with_intervals(RULES, test_set, [0, 1], n_boot=200, seed=0)
+    assert list(table.columns) == ["metric", "policy", "mean", "std", "low", "high"]
+    assert len(table) == 3 * len(RULES)
+    frame = experiments.scores(RULES, test_set, [0, 1])
+    record = experiments.interval_record(table)
+    for metric in experiments.NORMALISATIONS:
+        stats = experiments.mean_std(frame, metric)
+        for policy, entry in record[metric].items():
+            assert entry["mean"] == pytest.approx(stats[policy]["mean"])
+            assert entry["std"] == pytest.approx(stats[policy]["std"], abs=1e-12)
+            assert entry["low"] <= entry["high"]
+    # the optimal is the normaliser on every resample; Edge varies with the test set even though its std is 0
+    assert record["normalized_latency"]["optimal"] == {"mean": 1.0, "std": 0.0, "low": 1.0, "high": 1.0}
+    edge = record["normalized_latency"]["edge"]
+    assert edge["std"] == 0.0 and edge["low"] < edge["mean"] < edge["high"]
+
+
+def test_intervals_need_two_seeds_for_seeded_policies(test_set):
+    with pytest.raises(ValueError, match=r"\['random'\] needs at least 2 seeds.*seeds = \[0\]"):
+        experiments.scores_with_intervals(RULES, test_set, [0], n_boot=200)
+    one = experiments.scores_with_intervals({"edge": "edge", "local": "local"}, test_set, [0], n_boot=200)
+    assert len(one) == 6
+
+
+def test_ordering_intervals_are_the_paired_differences(test_set):
+    from kdoffload import uncertainty
+
+    lat = experiments.latencies(RULES, test_set, [0, 1])
+    claims = {"Edge < Local": ("edge", ["local"]), "Greedy < all": ("greedy", ["local", "edge", "random"]),
+              "needs DIL": ("dil", ["greedy"]), "Random worst": (["greedy", "edge"], "random")}
+    frame = experiments.ordering_intervals(lat, claims, "mean_ratio", n_boot=300, seed=4, level=0.9)
+    assert list(zip(frame["better"], frame["worse"])) == [
+        ("edge", "local"), ("greedy", "local"), ("greedy", "edge"), ("greedy", "random"), ("greedy", "random"),
+        ("edge", "random")]
+    for row in frame.itertuples():
+        expected = uncertainty.paired_difference_interval(lat.by_policy[row.better], lat.by_policy[row.worse],
+                                                          lat.optimal, "mean_ratio", 300, seed=4, level=0.9)
+        assert (row.difference, row.low, row.high) == pytest.approx(
+            (expected["difference"], expected["low"], expected["high"]))
+        assert row.reading == uncertainty.difference_reading(row.low, row.high)
+    record = experiments.difference_record(frame)
+    assert set(record) == {"edge < local", "greedy < local", "greedy < edge", "greedy < random", "edge < random"}
+    readings = experiments.claim_readings(frame)
+    assert set(readings.index) == {"Edge < Local", "Greedy < all", "Random worst"}
+
+
+def test_claim_readings_by_reading():
+    frame = pd.DataFrame({
+        "claim": ["E < L", "E < L", "R", "R"], "better": ["edge", "edge", "greedy", "edge"],
+        "worse": ["local", "local", "random", "random"], "difference": [-0.1, 0.1, -5.0, -4.0],
+        "low": [-0.2, 0.05, -6.0, -5.0], "high": [0.05, 0.2, -4.0, 0.5], "reading": None,
+        "output_return": [True, False, True, True]})
+    table = experiments.claim_readings(frame, ["output_return"])
+    assert table.loc["E < L", True] == "indistinguishable from local"
+    assert table.loc["E < L", False] == "fails against local"
+    assert table.loc["R", True] == "indistinguishable from edge"
+
+
+def test_reading_intervals_match_reading_table():
+    names = ["greedy", "local", "random"]
+    scores, _ = experiments.reading_scores(names, [0, 1], 30)
+    table, differences = experiments.reading_intervals(names, [0, 1], 30, n_boot=200, seed=0)
+    expected = experiments.reading_table(scores)
+    assert set(table.index) == set(expected.index)
+    joined = table.join(expected.rename(columns=lambda c: f"{c}_scores"))
+    assert np.allclose(joined["mean"], joined["mean_scores"]) and np.allclose(joined["std"], joined["std_scores"])
+    assert (joined["low"] <= joined["high"]).all()
+    claims = set(differences["claim"])
+    assert "Random is the worst" in claims and "Greedy < Local, Edge, Cloud, Random" in claims
+    assert set(differences["output_return"]) == {True, False}
+    assert set(differences["normalisation"]) == set(experiments.NORMALISATIONS.values())
+    with pytest.raises(ValueError, match=r"seeds = \[0\]"):
+        experiments.reading_intervals(names, [0], 30, n_boot=200)

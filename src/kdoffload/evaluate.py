@@ -25,11 +25,19 @@ def latency_ratios(req: Requirements, decisions, optimal_decisions, output_retur
     A sample whose optimal latency is 0 (only possible with zero cycles and sizes) gets
     ratio 1 if the policy also reaches 0, else ``inf``.
     """
-    policy_latency = latency(req, decisions, output_return)
-    optimal_latency = latency(req, optimal_decisions, output_return)
+    return ratio_of_latencies(latency(req, decisions, output_return), latency(req, optimal_decisions, output_return))
+
+
+def ratio_of_latencies(policy_latency, optimal_latency) -> np.ndarray:
+    """Elementwise ``policy_latency / optimal_latency`` (arrays that broadcast), with the
+    convention of :func:`latency_ratios` where the optimal latency is 0: 1 if the policy's
+    latency is 0 too, else ``inf``."""
+    policy_latency, optimal_latency = np.broadcast_arrays(np.asarray(policy_latency, dtype=np.float64),
+                                                          np.asarray(optimal_latency, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = policy_latency / optimal_latency
-    ratios[optimal_latency == 0] = np.where(policy_latency[optimal_latency == 0] == 0, 1.0, np.inf)
+    zero = optimal_latency == 0
+    ratios[zero] = np.where(policy_latency[zero] == 0, 1.0, np.inf)
     return ratios
 
 

@@ -18,19 +18,28 @@ DQNs, by ``drl_wide`` (Figure 5, trained on the wide training set) and ``drl_nar
 :func:`mean_std` and :func:`mean_std_table` turn that into the results file's
 ``{"mean", "std"}`` entries and a display table. Standard deviations are over seeds
 (pandas' ``std``, ddof = 1, as seaborn's ``errorbar="sd"`` draws them).
+
+Those standard deviations leave out the test set's own variance. :func:`latencies` keeps
+the per-sample latencies, and :func:`interval_table` / :func:`scores_with_intervals` and
+:func:`ordering_intervals` turn them into paired-bootstrap intervals over test samples and
+seeds (:mod:`kdoffload.uncertainty`); :func:`interval_record` and
+:func:`difference_record` give their results-file entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from . import paper
+from . import paper, uncertainty
 from .data import LabelledDataset
 from .evaluate import latency_ratios, summarize
 from .solvers import DynamicProgramming, heuristic
+from .system import latency
 
 #: Bars of Figure 5 (§5.1) and Figure 6 (§5.2), in the paper's order, as
 #: {key in the results file: policy name for :func:`policy`}.
@@ -41,6 +50,26 @@ FIGURE6 = {"optimal": "optimal", "kd_dil": "kd_dil", "baseline_dil": "baseline_d
 
 RULE_BASED = ("optimal", "greedy", "local", "edge", "cloud", "random")
 LEARNED = ("dil", "kd_dil", "baseline_dil", "drl_wide", "drl_narrow")
+#: Policies whose decisions do not depend on the seed.
+SEED_FREE = ("optimal", "greedy", "local", "edge", "cloud")
+
+#: The ordering claims of the paper's Figures 5 and 6 in the keys of those figures, as
+#: ``claim -> (better, worse)``: every policy of ``better`` should have a lower normalised
+#: latency than every policy of ``worse`` (either may be one name or a list). The
+#: Summary (:mod:`kdoffload.verdicts`) reads their difference intervals by these names.
+FIGURE5_CLAIMS = {
+    "DIL beats every baseline": ("dil", ["greedy", "drl", "local", "edge", "cloud", "random"]),
+    "Edge beats Local": ("edge", ["local"]),
+    "Edge beats Cloud": ("edge", ["cloud"]),
+    "Random is far worse than the others": (["optimal", "dil", "greedy", "drl", "local", "edge", "cloud"],
+                                            ["random"]),
+}
+#: Figure 6's claims; the second needs Figure 5's DQN (``drl_wide``) scored on the same test
+#: set beside Figure 6's (``drl``, trained on the narrow set).
+FIGURE6_CLAIMS = {
+    "KD-DIL beats Baseline DIL, DRL and Greedy": ("kd_dil", ["baseline_dil", "drl", "greedy"]),
+    "DRL is much worse with 1,000 samples than in Figure 5": ("drl_wide", ["drl"]),
+}
 
 #: Columns of :func:`scores` (those of :func:`kdoffload.evaluate.summarize`).
 METRICS = ("normalized_latency", "mean_ratio", "median_ratio", "accuracy", "subtask_accuracy")
@@ -98,12 +127,17 @@ def scores(policies, test: LabelledDataset, seeds: Iterable[int], **options) -> 
     :func:`learned_policy` (``train_profile``, ``data_seed``, ``T``, ``alpha``).
     """
     req = test.requirements
-    rows = []
+    rows = [{"policy": key, "seed": seed, **summarize(req, decisions, test.labels)}
+            for key, seed, decisions in _decided(policies, test, seeds, **options)]
+    return pd.DataFrame(rows)
+
+
+def _decided(policies, test: LabelledDataset, seeds: Iterable[int], **options):
+    """``(key, seed, decisions)`` on ``test`` for every seed and policy (seeds outer)."""
+    req = test.requirements
     for seed in seeds:
         for key, name in _mapping(policies).items():
-            decisions = policy(name, seed, **options).decide(req)
-            rows.append({"policy": key, "seed": int(seed), **summarize(req, decisions, test.labels)})
-    return pd.DataFrame(rows)
+            yield key, int(seed), policy(name, seed, **options).decide(req)
 
 
 def ratios(policies, test: LabelledDataset, seed: int = 0, **options) -> pd.DataFrame:
@@ -142,7 +176,149 @@ def bar_values(frame: pd.DataFrame, metric: str = "normalized_latency") -> pd.Da
     return frame[["policy", "seed", metric]].rename(columns={metric: "value"})
 
 
+# --------------------------------------------------------------------------- intervals
+
+
+class Latencies(NamedTuple):
+    """Per-sample latencies: ``by_policy`` maps a key to a (seeds, n) array; ``optimal`` is
+    (n,) for one test set or (seeds, n) for one test set per seed (chapter 5)."""
+
+    by_policy: dict[str, np.ndarray]
+    optimal: np.ndarray
+
+
+def _check_seeds(names: Iterable[str], seeds: Sequence[int]) -> None:
+    varying = sorted(set(names) - set(SEED_FREE))
+    if varying and len(seeds) < 2:
+        raise ValueError(f"an interval for {varying} needs at least 2 seeds (it includes the spread over "
+                         f"training seeds), got seeds = {list(seeds)}")
+
+
+def latencies(policies, test: LabelledDataset, seeds: Iterable[int], **options) -> Latencies:
+    """The per-sample latencies on ``test`` of every policy (one row per seed, in ``seeds``
+    order) and of the exact labels. Arguments as in :func:`scores`, which sees the same
+    decisions."""
+    req = test.requirements
+    rows: dict[str, list] = {}
+    for key, _, decisions in _decided(policies, test, seeds, **options):
+        rows.setdefault(key, []).append(latency(req, decisions))
+    return Latencies({key: np.stack(values) for key, values in rows.items()}, latency(req, test.labels))
+
+
+def interval_table(lat: Latencies, metrics: Sequence[str] = uncertainty.METRICS, n_boot: int = uncertainty.N_BOOT,
+                   seed: int = 0, level: float = uncertainty.LEVEL) -> pd.DataFrame:
+    """One row per (metric, policy): columns metric, policy, mean, std, low, high
+    (:func:`kdoffload.uncertainty.bootstrap_interval`; every metric sees the same replicates)."""
+    rows = []
+    for metric in metrics:
+        found = uncertainty.bootstrap_interval(lat.by_policy, lat.optimal, metric, n_boot, seed, level)
+        rows += [{"metric": metric, "policy": key, **values} for key, values in found.items()]
+    return pd.DataFrame(rows, columns=["metric", "policy", "mean", "std", "low", "high"])
+
+
+def scores_with_intervals(policies, test: LabelledDataset, seeds: Sequence[int], n_boot: int = uncertainty.N_BOOT,
+                          seed: int = 0, level: float = uncertainty.LEVEL,
+                          metrics: Sequence[str] = uncertainty.METRICS, **options) -> pd.DataFrame:
+    """:func:`interval_table` of :func:`latencies`: mean and std over ``seeds`` and a
+    ``level`` bootstrap interval over test samples and seeds, per policy and metric.
+
+    ``policies``, ``test``, ``seeds`` and ``options`` as in :func:`scores`; ``seed`` seeds the
+    bootstrap. Raises ValueError if a policy that depends on the seed (learned, Random) has
+    fewer than 2 seeds.
+    """
+    seeds = list(seeds)
+    _check_seeds(_mapping(policies).values(), seeds)
+    return interval_table(latencies(policies, test, seeds, **options), metrics, n_boot, seed, level)
+
+
+def interval_record(frame: pd.DataFrame) -> dict:
+    """``{metric: {policy: {"mean", "std", "low", "high"}}}`` of an :func:`interval_table`
+    (merges into the results file beside :func:`mean_std`'s entries)."""
+    return {metric: {row.policy: {"mean": row.mean, "std": row.std, "low": row.low, "high": row.high}
+                     for row in group.itertuples()}
+            for metric, group in frame.groupby("metric", sort=False)}
+
+
+def pair_key(better: str, worse: str) -> str:
+    """Key of a difference interval in the results file: ``"better < worse"``."""
+    return f"{better} < {worse}"
+
+
+def claim_pairs(better, worse) -> list[tuple[str, str]]:
+    """Every (better, worse) pair of a claim; either side may be one name or a list."""
+    better = [better] if isinstance(better, str) else list(better)
+    worse = [worse] if isinstance(worse, str) else list(worse)
+    return [(b, w) for b, w in product(better, worse) if b != w]
+
+
+def ordering_intervals(lat: Latencies, claims: Mapping | None = None, metric: str = "normalized_latency",
+                       n_boot: int = uncertainty.N_BOOT, seed: int = 0,
+                       level: float = uncertainty.LEVEL) -> pd.DataFrame:
+    """Paired-bootstrap intervals of ``metric(better) - metric(worse)`` for every pair of every claim.
+
+    ``claims`` maps a claim to ``(better, worse)`` (:data:`CLAIMS`, :data:`FIGURE5_CLAIMS`,
+    :data:`FIGURE6_CLAIMS`; default :data:`CLAIMS`); pairs naming a policy missing from ``lat``
+    are left out. All
+    pairs use the same replicates (:func:`kdoffload.uncertainty.replicate_statistics`), so
+    the result equals :func:`kdoffload.uncertainty.paired_difference_interval` pair by pair.
+    Columns: claim, better, worse, difference, low, high, reading (``lower``: the interval is
+    below 0, the claim's direction; ``higher``; or ``indistinguishable``: it contains 0).
+    """
+    columns = ["claim", "better", "worse", "difference", "low", "high", "reading"]
+    claims = CLAIMS if claims is None else claims
+    pairs = [(claim, b, w) for claim, (better, worse) in claims.items() for b, w in claim_pairs(better, worse)
+             if b in lat.by_policy and w in lat.by_policy]
+    if not pairs:
+        return pd.DataFrame(columns=columns)
+    names = list(dict.fromkeys(name for _, b, w in pairs for name in (b, w)))
+    stats = uncertainty.replicate_statistics({n: lat.by_policy[n] for n in names}, lat.optimal, metric, n_boot, seed)
+    means = {n: uncertainty.point_estimate(lat.by_policy[n], lat.optimal, metric)[0] for n in names}
+    rows = []
+    for claim, b, w in pairs:
+        low, high = uncertainty.percentile_interval(stats[b] - stats[w], level)
+        rows.append({"claim": claim, "better": b, "worse": w, "difference": means[b] - means[w], "low": low,
+                     "high": high, "reading": uncertainty.difference_reading(low, high)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def difference_record(frame: pd.DataFrame) -> dict:
+    """``{"better < worse": {"difference", "low", "high"}}`` of an :func:`ordering_intervals` frame."""
+    return {pair_key(row.better, row.worse): {"difference": row.difference, "low": row.low, "high": row.high}
+            for row in frame.itertuples()}
+
+
+def claim_readings(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """One verdict text per claim (and per value of the ``by`` columns) of an
+    :func:`ordering_intervals` frame: ``holds`` (every pair's interval below 0), ``fails
+    against …`` (some interval above 0) or ``indistinguishable from …`` (some contains 0)."""
+    from .verdicts import claim_text
+
+    keys = ["claim", *by]
+    rows = [{**dict(zip(keys, key if isinstance(key, tuple) else (key,))),
+             "verdict": claim_text({row.worse if len(set(group["better"])) == 1 else row.better: (row.low, row.high)
+                                    for row in group.itertuples()})[0]}
+            for key, group in frame.groupby(keys, sort=False)]
+    table = pd.DataFrame(rows)
+    return table.set_index("claim") if not by else table.pivot(index="claim", columns=list(by), values="verdict")
+
+
 # --------------------------------------------------------------------------- chapter 5: readings
+
+
+def _reading_runs(names: Sequence[str], seeds: Iterable[int], test_size: int, learned_readings, **options):
+    """``(i, seed, output_return, req, optimal, name, decisions)`` of :func:`reading_scores`."""
+    from .solvers import Greedy, solve
+    from .system import sample
+
+    for i, seed in enumerate(seeds):
+        req = sample(test_size, "wide", seed=10_000 + seed)
+        for output_return in (True, False):
+            optimal = solve(req, method="dp", output_return=output_return)
+            for name in names:
+                if name in LEARNED and output_return not in learned_readings:
+                    continue
+                chosen = Greedy(output_return=output_return) if name == "greedy" else policy(name, seed, **options)
+                yield i, int(seed), output_return, req, optimal, name, chosen.decide(req)
 
 
 def reading_scores(names: Sequence[str], seeds: Iterable[int], test_size: int, learned_readings=(True,),
@@ -159,25 +335,59 @@ def reading_scores(names: Sequence[str], seeds: Iterable[int], test_size: int, l
     Returns ``(scores, ratios)``: one row per (seed, output_return, policy) with the
     metrics, and the per-sample ratios (policy, ratio) of the first seed, output returned.
     """
-    from .solvers import Greedy, solve
-    from .system import sample
-
     rows, ratio_frames = [], []
-    for i, seed in enumerate(seeds):
-        req = sample(test_size, "wide", seed=10_000 + seed)
-        for output_return in (True, False):
-            optimal = solve(req, method="dp", output_return=output_return)
-            for name in names:
-                if name in LEARNED and output_return not in learned_readings:
-                    continue
-                chosen = Greedy(output_return=output_return) if name == "greedy" else policy(name, seed, **options)
-                decisions = chosen.decide(req)
-                rows.append({"seed": int(seed), "output_return": output_return, "policy": name,
-                             **summarize(req, decisions, optimal, output_return)})
-                if output_return and i == 0:
-                    ratio_frames.append(pd.DataFrame({"policy": name, "ratio": latency_ratios(
-                        req, decisions, optimal, output_return)}))
+    for i, seed, output_return, req, optimal, name, decisions in _reading_runs(
+            names, seeds, test_size, learned_readings, **options):
+        rows.append({"seed": seed, "output_return": output_return, "policy": name,
+                     **summarize(req, decisions, optimal, output_return)})
+        if output_return and i == 0:
+            ratio_frames.append(pd.DataFrame({"policy": name, "ratio": latency_ratios(
+                req, decisions, optimal, output_return)}))
     return pd.DataFrame(rows), pd.concat(ratio_frames, ignore_index=True)
+
+
+def reading_latencies(names: Sequence[str], seeds: Sequence[int], test_size: int, learned_readings=(True,),
+                      **options) -> dict[bool, Latencies]:
+    """``{output_return: Latencies}`` of the runs of :func:`reading_scores`: one row per seed,
+    and the optimal latencies with one row per seed too (each seed has its own test set)."""
+    by_reading: dict[bool, tuple[dict, dict]] = {}
+    for _, seed, output_return, req, optimal, name, decisions in _reading_runs(
+            names, seeds, test_size, learned_readings, **options):
+        policies, optima = by_reading.setdefault(output_return, ({}, {}))
+        policies.setdefault(name, []).append(latency(req, decisions, output_return))
+        optima.setdefault(seed, latency(req, optimal, output_return))
+    return {reading: Latencies({name: np.stack(rows) for name, rows in policies.items()}, np.stack(list(optima.values())))
+            for reading, (policies, optima) in by_reading.items()}
+
+
+def reading_intervals(names: Sequence[str], seeds: Sequence[int], test_size: int, n_boot: int = uncertainty.N_BOOT,
+                      seed: int = 0, level: float = uncertainty.LEVEL, learned_readings=(True,),
+                      claims: Mapping | None = None, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bootstrap intervals of chapter 5: ``(table, differences)``.
+
+    ``table`` is indexed like :func:`reading_table` (output_return, normalisation, policy)
+    with columns mean, std, low, high; ``differences`` is :func:`ordering_intervals` of
+    ``claims`` (default :data:`CLAIMS` and "Random is the worst") for every reading and
+    normalisation, with columns output_return and normalisation added. A replicate draws one
+    seed — its test set and its learned models together — and resamples that test set.
+    Needs at least 2 seeds.
+    """
+    seeds = list(seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"intervals over test sets need at least 2 seeds (test sets), got seeds = {seeds}")
+    if claims is None:
+        claims = {**CLAIMS, "Random is the worst": ([n for n in names if n != "random"], ["random"])}
+    tables, differences = [], []
+    for output_return, lat in reading_latencies(names, seeds, test_size, learned_readings, **options).items():
+        table = interval_table(lat, list(NORMALISATIONS), n_boot, seed, level)
+        tables.append(table.assign(output_return=output_return))
+        for metric, normalisation in NORMALISATIONS.items():
+            found = ordering_intervals(lat, claims, metric, n_boot, seed, level)
+            differences.append(found.assign(output_return=output_return, normalisation=normalisation))
+    table = pd.concat(tables, ignore_index=True)
+    table["normalisation"] = table["metric"].map(NORMALISATIONS)
+    table = table.set_index(["output_return", "normalisation", "policy"])[["mean", "std", "low", "high"]]
+    return table, pd.concat(differences, ignore_index=True)
 
 
 #: The three normalisations of chapter 5: column of :func:`scores` -> display name.
