@@ -376,6 +376,7 @@ def execute_chapter(notebook: Path, output: Path, cwd: Path, parameters: dict | 
         str(notebook), str(output), parameters=parameters or None, kernel_name=kernel,
         cwd=str(cwd), log_output=False,
         progress_bar={"desc": f"  {notebook.stem} (cells)", "leave": False} if cell_progress else False,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no "running over TCP without encryption"
     )
     return time.perf_counter() - start
 

@@ -269,7 +269,7 @@ def fit(model: MLPPolicy, req: Requirements, targets, labels, config: TrainConfi
     seed : int
         Seeds the initialisation, the validation split and the batch order.
     progress : bool or None
-        One tqdm bar ticking once per epoch (None: on unless ``KDOFFLOAD_PROGRESS=0``).
+        One bar ticking once per epoch (None: see :mod:`kdoffload.progress`).
 
     The history (pandas DataFrame indexed by epoch) holds ``train_loss``, ``val_loss``,
     ``val_accuracy``, ``val_subtask_accuracy``, ``val_normalized_latency``, ``lr`` and
