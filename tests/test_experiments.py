@@ -190,6 +190,11 @@ def test_scores_with_intervals(test_set):
     assert record["normalized_latency"]["optimal"] == {"mean": 1.0, "std": 0.0, "low": 1.0, "high": 1.0}
     edge = record["normalized_latency"]["edge"]
     assert edge["std"] == 0.0 and edge["low"] < edge["mean"] < edge["high"]
+    shown = experiments.interval_display(pd.DataFrame({
+        "metric": ["normalized_latency", "median_ratio"], "policy": ["edge", "edge"], "mean": [2.0, 1.5],
+        "std": [0.0, 0.0], "low": [1.25, 1.0], "high": [3.5, 2.0]}), labels=plots.POLICY_LABELS, digits=2)
+    assert shown.loc["Edge", "normalised latency"] == "2.00 [1.25, 3.50]"
+    assert shown.loc["Edge", "median ratio"] == "1.50 [1.00, 2.00]"
 
 
 def test_intervals_need_two_seeds_for_seeded_policies(test_set):

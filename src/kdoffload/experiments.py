@@ -239,6 +239,19 @@ def interval_record(frame: pd.DataFrame) -> dict:
             for metric, group in frame.groupby("metric", sort=False)}
 
 
+def interval_display(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, digits: int = 3) -> pd.DataFrame:
+    """An :func:`interval_table` as text: one row per policy, one ``mean [low, high]`` column per metric."""
+    text = frame.assign(text=[f"{row.mean:.{digits}f} [{row.low:.{digits}f}, {row.high:.{digits}f}]"
+                              for row in frame.itertuples()])
+    shown = text.pivot(index="policy", columns="metric", values="text")
+    shown = shown.reindex(index=list(dict.fromkeys(frame["policy"])), columns=list(dict.fromkeys(frame["metric"])))
+    shown.columns = [METRIC_LABELS.get(metric, metric) for metric in shown.columns]
+    if labels is not None:
+        shown.index = [labels.get(key, key) for key in shown.index]
+    shown.index.name = "policy"
+    return shown
+
+
 def pair_key(better: str, worse: str) -> str:
     """Key of a difference interval in the results file: ``"better < worse"``."""
     return f"{better} < {worse}"
