@@ -2,10 +2,15 @@
 
 Trains (or loads from the cache) the learned policies of ``--profile``, exports the
 distilled student to a lean weight file, checks that it makes the torch student's
-decisions on the whole test set, then times every policy with :mod:`kdoffload.delay`
-and prints the table beside the paper's ratios. The JSON written to ``--out`` holds
-``table1`` (the results file's schema) and ``table1_details`` (every pass, the machine,
-the settings, the lean file's size and check).
+decisions on the whole test set, checks every policy's lean (per-request) form against its
+vectorised reference on ``--check`` requirements (a disagreement stops the run, naming the
+form and the count), measures this CPU's peak FLOP/s, then times every policy in both
+forms with :mod:`kdoffload.delay` and prints the table beside the paper's ratios: per key,
+the operations per decision, the time at the peak rate (the floor), µs per decision, the
+ratio to Greedy's fastest form and to the floor in each regime, then which of the paper's
+ratios are reachable. The JSON written to ``--out`` holds ``table1`` (the results file's
+schema) and ``table1_details`` (every pass, the machine, the settings, the lean file's size
+and check, every lean form's check, the operation counts, the peak rate, the statement).
 
     .venv/bin/python benchmarks/table1.py                       # paper profile, 1 thread
     .venv/bin/python benchmarks/table1.py --profile smoke --batched 2000 --online 200
@@ -64,6 +69,9 @@ def main(argv=None) -> int:
     parser.add_argument("--ilp-online", type=int, default=delay.SLOW_COUNTS["optimal_ilp"]["online"])
     parser.add_argument("--drl-batched", type=int, default=None, help="smaller count for DRL (default: all)")
     parser.add_argument("--drl-online", type=int, default=None)
+    parser.add_argument("--check", type=int, default=delay.CHECK_DECISIONS,
+                        help="requirements every lean form is checked on against its reference")
+    parser.add_argument("--no-heuristics", action="store_true", help="leave Local, Edge, Cloud and Random out")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads while timing")
     parser.add_argument("--lean", type=Path, default=None, help="lean weight file (default benchmarks/results/)")
@@ -90,7 +98,8 @@ def main(argv=None) -> int:
                          if value}
     run = delay.run_table1(models, test, lean_path, input_seed=args.input_seed, batched_decisions=args.batched,
                            batch_size=args.batch_size, online_decisions=args.online, counts=counts,
-                           repeats=args.repeats, threads=args.threads, progress=progress)
+                           repeats=args.repeats, threads=args.threads, progress=progress,
+                           check_decisions=args.check, heuristics=not args.no_heuristics)
     results = run.results()
     results["table1_details"]["profile"] = args.profile
     results["table1_details"]["models_profile"] = models_profile
@@ -98,8 +107,24 @@ def main(argv=None) -> int:
         results["table1_details"]["lean"]["test_set"] = f"kd.train.datasets({args.profile!r}, {args.data_seed})['test']"
     out.write_text(json.dumps(results, indent=1, default=float))
 
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(run.frame().round(4).to_string())
+    forms = run.forms()
+    columns = ["form", "ops_per_decision", "floor_us"] + [
+        f"{regime}_{what}" for regime in ("batched", "online") for what in ("us", "vs_greedy", "x_floor")]
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_rows", 100):
+        print(forms[columns].to_string(float_format=lambda x: f"{x:.4g}"))
+    print()
+    print("normalised by:", ", ".join(f"{regime} {run.report.normaliser(regime)}" for regime in run.table1()))
+    peak = run.peak
+    if peak:
+        print(f"peak (one thread, {peak['method']}): {peak['float64'] / 1e9:.1f} GFLOP/s float64, "
+              f"{peak['float32'] / 1e9:.1f} GFLOP/s float32")
+    checks = run.checks
+    print("lean forms checked: " + "; ".join(
+        f"{name} {c['disagreements']} of {c['checked']}" if c["method"] == "equality"
+        else f"{name} by distribution (min p {c['p_value_min']:.2g}, seeded {c['seeded_equality']})"
+        for name, c in checks.items()))
+    print()
+    print(run.paper_statement())
     print()
     print("machine:", run.report.machine_line)
     lean = run.lean

@@ -112,7 +112,7 @@ def test_threads_are_limited_and_restored():
     assert "cores" in line and "numpy" in line and "torch" in line
 
 
-def test_run_table1_exports_checks_and_times_the_lean_student(tmp_path):
+def test_run_table1_exports_checks_and_times_every_policy_in_both_forms(tmp_path):
     from kdoffload import nets, paper
 
     student = nets.student()
@@ -120,21 +120,114 @@ def test_run_table1_exports_checks_and_times_the_lean_student(tmp_path):
     models = {"kd_dil": student, "baseline_dil": nets.student(name="baseline_dil")}
     run = delay.run_table1(models, kd.sample(300, seed=4), tmp_path / "s.kdlean", batched_decisions=60,
                            batch_size=30, online_decisions=12, counts={"optimal_ilp": 5}, warmup_calls=2,
-                           progress=False)
+                           check_decisions=400, peak=False, progress=False)
     assert run.lean["identical"] and run.lean["test_decisions"] == 300
     assert run.lean["file_bytes"] == (tmp_path / "s.kdlean").stat().st_size
     table = run.table1()
-    expected = ["optimal_exhaustive", "optimal_dp", "optimal_dp_lean", "optimal_ilp", "greedy", "kd_dil",
-                "baseline_dil", "kd_dil_lean"]
+    expected = ["optimal_exhaustive", "optimal_dp", "optimal_dp_lean", "optimal_ilp", "greedy", "greedy_lean",
+                "kd_dil", "kd_dil_lean", "baseline_dil", "baseline_dil_lean", "local", "local_lean", "edge",
+                "edge_lean", "cloud", "cloud_lean", "random", "random_lean"]
     for regime in ("batched", "online"):
         assert list(table[regime]) == expected
+        # normalised by Greedy in its fastest form in this regime
+        fastest = min(table[regime][g]["us_per_decision"] for g in ("greedy", "greedy_lean"))
+        normaliser = run.report.normaliser(regime)
+        assert table[regime][normaliser]["vs_greedy"] == 1.0
+        assert table[regime][normaliser]["us_per_decision"] == fastest
+    # every lean form checked against its reference before timing
+    assert set(run.checks) == {k for k in expected if k.endswith("_lean")}
+    assert all(c["identical"] and c["checked"] == 400 for c in run.checks.values())
+    assert run.checks["random_lean"]["method"] == "distribution"
+    assert run.operations["kd_dil"]["total"] == run.operations["kd_dil_lean"]["total"] == 2 * 2_144 + 64 + 17 + 68 + 12
+    assert run.operations["optimal_ilp"] is None
     assert run.report.timing("optimal_ilp", "online").decisions == 5
     frame = run.frame()
     assert frame.loc[("batched", "kd_dil"), "paper_vs_greedy"] == paper.TABLE1["kd_dil"]
+    assert frame.loc[("online", "greedy_lean"), "form"] == "lean"
+    assert frame.loc[("online", "kd_dil"), "ops_per_decision"] == 4449
+    forms = run.forms()
+    assert forms.loc["greedy_lean", "policy"] == "greedy" and forms.loc["greedy", "form"] == "vectorised"
+    assert {"batched_us", "online_vs_greedy", "online_x_floor", "floor_us"} <= set(forms.columns)
+    assert "KD-DIL / Greedy (paper 0.17)" in run.paper_statement()
     results = run.results()
     assert set(results) == {"table1", "table1_details"} and "machine_line" in results["table1_details"]
+    details = results["table1_details"]
+    assert set(details["normaliser"]) == {"batched", "online"} and details["checks"] and details["operations"]
     again = delay.table1_frame(results["table1"], paper.TABLE1)
-    assert again.loc[("online", "greedy"), "vs_greedy"] == 1.0
+    assert min(again.loc[("online", g), "vs_greedy"] for g in ("greedy", "greedy_lean")) == 1.0
+
+
+def test_a_lean_form_that_disagrees_stops_the_table(tmp_path, monkeypatch):
+    from kdoffload import lean_policies
+
+    monkeypatch.setattr(lean_policies.LeanGreedy, "_one", staticmethod(lambda *row: 0))  # always the device
+    message = r"'greedy_lean' disagrees with 'greedy' on [\d,]+ of 300 requirements one at a time"
+    with pytest.raises(lean_policies.LeanMismatchError, match=message):
+        delay.run_table1({}, kd.sample(10, seed=4), tmp_path / "s.kdlean", batched_decisions=20, batch_size=10,
+                         online_decisions=5, check_decisions=300, peak=False, progress=False)
+
+
+def _timing(policy, regime, us):
+    return delay.Timing(policy=policy, regime=regime, decisions=10, calls=10, batch_size=1, warmup_calls=0,
+                        seconds=(us * 1e-5,) * 5)
+
+
+def test_each_regime_is_normalised_by_the_fastest_greedy():
+    timings = [_timing("greedy", "batched", 1.0), _timing("greedy_lean", "batched", 4.0), _timing("x", "batched", 2.0),
+               _timing("greedy", "online", 50.0), _timing("greedy_lean", "online", 5.0), _timing("x", "online", 10.0)]
+    report = delay.DelayReport(timings=timings, machine={}, settings={})
+    assert (report.normaliser("batched"), report.normaliser("online")) == ("greedy", "greedy_lean")
+    table = report.table1()
+    assert table["batched"]["x"]["vs_greedy"] == pytest.approx(2.0)
+    assert table["online"]["x"]["vs_greedy"] == pytest.approx(2.0)
+    assert table["online"]["greedy"]["vs_greedy"] == pytest.approx(10.0)
+    only = delay.DelayReport(timings=timings, machine={}, settings={}, reference="greedy")
+    assert only.table1()["online"]["x"]["vs_greedy"] == pytest.approx(0.2)
+
+
+def test_paper_ratio_statement_says_which_ratios_are_reachable():
+    def entry(us):
+        return {"us_per_decision": us, "vs_greedy": float("nan")}
+
+    table1 = {
+        "batched": {"greedy": entry(1.0), "greedy_lean": entry(10.0), "dil": entry(20.0), "dil_lean": entry(18.0),
+                    "kd_dil": entry(0.9), "kd_dil_lean": entry(0.5)},
+        "online": {"greedy": entry(100.0), "greedy_lean": entry(5.0), "dil": entry(1000.0), "dil_lean": entry(40.0),
+                   "kd_dil": entry(400.0), "kd_dil_lean": entry(15.0)},
+    }
+    operations = {"greedy_lean": {"total": 50, "dtype": "float64"}, "dil_lean": {"total": 500_000, "dtype": "float32"},
+                  "kd_dil_lean": {"total": 5_000, "dtype": "float32"}}
+    peak = {"float64": 50e9, "float32": 100e9}
+    frame = delay.paper_ratio_frame(table1, operations, peak)
+    row = frame[(frame["policy"] == "kd_dil") & (frame["regime"] == "batched") & (frame["form"] == "lean")
+                & (frame["greedy_form"] == "lean")].iloc[0]
+    assert row["ratio"] == pytest.approx(0.05) and row["reached"] and not row["greedy_best"]
+    floor = frame[(frame["policy"] == "dil") & (frame["regime"] == "floor")].iloc[0]
+    assert floor["ratio"] == pytest.approx((500_000 / 100e9) / (50 / 50e9))  # 5,000
+    text = delay.paper_ratio_statement(table1, operations, peak)
+    dil, kd_dil = text.splitlines()
+    # DIL: 18 / 1 batched, 40 / 5 online at equal effort; 0.4 = DIL lean / Greedy vectorised online
+    assert dil.startswith("DIL / Greedy (paper 0.51): at equal implementation effort (each in its fastest form "
+                          "for the regime) 18 batched and 8 online.")
+    assert "with Greedy vectorised, 18 batched and 0.4 online; with Greedy lean, 1.8 batched and 8 online" in dil
+    assert "DIL takes 5,000 times Greedy's time, so implementations of both at their limits could not reach 0.51" in dil
+    assert "reached only against a Greedy slower than its best form for the regime: 0.4 (DIL lean, Greedy " \
+           "vectorised, online)" in dil
+    # KD-DIL: 0.5 batched and 3 online at equal effort; 0.17 reached only against the slower Greedy
+    assert "at equal implementation effort (each in its fastest form for the regime) 0.5 batched and 3 online" in kd_dil
+    assert "0.05 (KD-DIL lean, Greedy lean, batched)" in kd_dil and "0.09 (KD-DIL vectorised, Greedy lean, batched)" \
+        in kd_dil
+    table1["online"]["kd_dil_lean"] = entry(0.5)  # now within 0.17 of Greedy's best online
+    assert "The paper's 0.17 is reached at equal effort: 0.1 (KD-DIL lean, Greedy lean, online)" in \
+        delay.paper_ratio_statement(table1)
+
+
+def test_peak_rate_and_floor():
+    peak = delay.peak_flops(size=64, repeats=2)
+    assert peak["float64"] > 0 and peak["float32"] > 0 and peak["threads"] == 1
+    assert delay.floor_us({"total": 1000, "dtype": "float32"}, {"float32": 1e9}) == pytest.approx(1.0)
+    assert delay.floor_us({"total": 0, "dtype": None}, peak) == 0.0
+    assert math.isnan(delay.floor_us(None, peak))
 
 
 def test_interleaved_passes_alternate_between_policies(req):

@@ -36,6 +36,21 @@ What every figure includes and excludes
   measuring, and :func:`machine_info` records the CPU, the thread counts, the load
   average and the library versions.
 
+Two forms of every policy, one normaliser per regime
+----------------------------------------------------
+Every policy of Table 1 is timed in two forms (:data:`FORMS`): *vectorised* (numpy over
+a batch, or torch; the classes of :mod:`kdoffload.solvers`, :mod:`kdoffload.nets`,
+:mod:`kdoffload.drl`) and *lean* (``<key>_lean``, the per-request code of
+:mod:`kdoffload.lean_policies`), each form in both regimes. Before anything is timed,
+every lean form is checked against its reference on 10,000 requirements
+(:func:`kdoffload.lean_policies.check_forms`; a disagreement raises, naming the form and
+the count). Each regime is normalised by Greedy in its fastest form in that regime
+(:meth:`DelayReport.normaliser`), so no policy is compared with an untuned Greedy.
+Beside each time, the operations one decision takes
+(:func:`kdoffload.lean_policies.operations`) and the time they would take at this CPU's
+measured peak rate (:func:`peak_flops`, :func:`floor_us`: the physical floor);
+:func:`paper_ratio_statement` says which of the paper's ratios are reachable.
+
 Typical use (what the book's chapter 6 calls)::
 
     import kdoffload as kd
@@ -47,7 +62,10 @@ Typical use (what the book's chapter 6 calls)::
     test = kd.train.datasets(profile, 0)["test"].requirements
     run = delay.run_table1(models, test, "kd_dil_student.kdlean")   # 100,000 batched, 10,000 online
     run.frame()                      # µs per decision, ratio to Greedy, the paper's ratio beside it
+    run.forms()                      # per key: form, operations, floor, both regimes side by side
+    print(run.paper_statement())     # which of DIL 0.51 / KD-DIL 0.17 are reachable, against which Greedy
     run.lean                         # file_bytes, parameters, disagreements on the test set, ...
+    run.checks                       # every lean form against its reference (10,000 requirements)
     run.report.machine_line          # "AMD EPYC, 2 cores / 2 logical CPUs ...; threads: torch 1, BLAS 1; ..."
     report.record(profile, run.results())   # "table1" (the results schema) and "table1_details"
 
@@ -74,11 +92,63 @@ from .system import Requirements, check_count
 
 REGIMES = ("batched", "online")
 
-#: Row order of the table (the paper's Table 1 lists Optimal, Greedy, DRL, DIL, KD-DIL).
-POLICY_ORDER = (
-    "optimal_exhaustive", "optimal_dp", "optimal_dp_lean", "optimal_ilp", "greedy", "drl", "dil", "kd_dil",
-    "baseline_dil", "kd_dil_lean",
-)
+#: The two forms of every policy: ``vectorised`` (numpy over a batch, or torch) and
+#: ``lean`` (the per-request code of :mod:`kdoffload.lean_policies`).
+FORM_NAMES = ("vectorised", "lean")
+
+#: Every timed key: (the Table 1 policy it implements, its form, the implementation).
+FORMS = {
+    "optimal_exhaustive": ("optimal", "vectorised", "exhaustive search over the 3^|A| decisions, numpy"),
+    "optimal_dp": ("optimal", "vectorised", "dynamic program, numpy"),
+    "optimal_dp_lean": ("optimal", "lean", "dynamic program, Python floats"),
+    "optimal_ilp": ("optimal", "vectorised", "integer program, CBC"),
+    "greedy": ("greedy", "vectorised", "numpy"),
+    "greedy_lean": ("greedy", "lean", "Python floats; a batch in numpy without the cost tensors"),
+    "drl": ("drl", "vectorised", "torch"),
+    "drl_lean": ("drl", "lean", "numpy, argmax of the advantages"),
+    "dil": ("dil", "vectorised", "torch"),
+    "dil_lean": ("dil", "lean", "numpy"),
+    "kd_dil": ("kd_dil", "vectorised", "torch"),
+    "kd_dil_lean": ("kd_dil", "lean", "numpy, from the lean weight file"),
+    "baseline_dil": ("baseline_dil", "vectorised", "torch"),
+    "baseline_dil_lean": ("baseline_dil", "lean", "numpy"),
+    "local": ("local", "vectorised", "numpy"),
+    "local_lean": ("local", "lean", "a stored row"),
+    "edge": ("edge", "vectorised", "numpy"),
+    "edge_lean": ("edge", "lean", "a stored row"),
+    "cloud": ("cloud", "vectorised", "numpy"),
+    "cloud_lean": ("cloud", "lean", "a stored row"),
+    "random": ("random", "vectorised", "a numpy Generator per call"),
+    "random_lean": ("random", "lean", "one random.Random, one draw per request"),
+}
+
+#: Row order of the table (the paper's Table 1 lists Optimal, Greedy, DRL, DIL, KD-DIL):
+#: each policy's vectorised form, then its lean form.
+POLICY_ORDER = tuple(FORMS)
+
+#: Display names of the timed keys (merge over :data:`kdoffload.plots.POLICY_LABELS`).
+LABELS = {
+    "optimal_exhaustive": "Optimal (exhaustive)", "optimal_dp": "Optimal (DP)",
+    "optimal_dp_lean": "Optimal (DP, lean)", "optimal_ilp": "Optimal (ILP)",
+    "greedy": "Greedy (vectorised)", "greedy_lean": "Greedy (lean)", "drl": "DRL (torch)",
+    "drl_lean": "DRL (lean numpy)", "dil": "DIL (torch)", "dil_lean": "DIL (lean numpy)",
+    "kd_dil": "KD-DIL (torch)", "kd_dil_lean": "KD-DIL (lean numpy)", "baseline_dil": "Baseline DIL (torch)",
+    "baseline_dil_lean": "Baseline DIL (lean numpy)", "local": "Local", "local_lean": "Local (lean)",
+    "edge": "Edge", "edge_lean": "Edge (lean)", "cloud": "Cloud", "cloud_lean": "Cloud (lean)",
+    "random": "Random", "random_lean": "Random (lean)",
+}
+
+#: The forms of Greedy; each regime is normalised by the fastest of them in that regime.
+GREEDY_FORMS = ("greedy", "greedy_lean")
+
+
+def form_of(key: str) -> tuple[str, str, str]:
+    """(policy, form, implementation) of a timed key (:data:`FORMS`; else read from a ``_lean`` suffix)."""
+    if key in FORMS:
+        return FORMS[key]
+    if key.endswith("_lean"):
+        return key[:-len("_lean")], "lean", ""
+    return key, "vectorised", ""
 
 MIN_REPEATS = 5
 
@@ -179,6 +249,42 @@ def limited_threads(threads: int | None = 1):
     threads = check_count("threads", threads)
     with torch_threads(threads), threadpool_limits(limits=threads):
         yield
+
+
+def peak_flops(size: int = 1024, repeats: int = 10, threads: int | None = 1) -> dict:
+    """This CPU's measured peak arithmetic rate: FLOP/s of a ``size`` x ``size`` matrix
+    product (``2 size^3`` operations) in float64 and in float32, the fastest of ``repeats``
+    products after one untimed, on ``threads`` BLAS threads (default 1, as the timings)."""
+    size = check_count("size", size)
+    repeats = check_count("repeats", repeats)
+    rng = np.random.default_rng(0)
+    result = {"size": size, "repeats": repeats, "threads": threads,
+              "method": f"numpy.matmul of two {size}x{size} matrices, 2*size^3 FLOP, fastest of {repeats}"}
+    with limited_threads(threads):
+        for dtype in ("float64", "float32"):
+            a = rng.standard_normal((size, size)).astype(dtype)
+            b = rng.standard_normal((size, size)).astype(dtype)
+            out = np.empty_like(a)
+            np.matmul(a, b, out=out)
+            best = float("inf")
+            for _ in range(repeats):
+                start = time.perf_counter()
+                np.matmul(a, b, out=out)
+                best = min(best, time.perf_counter() - start)
+            result[dtype] = 2.0 * size ** 3 / best
+    return result
+
+
+def floor_us(ops: dict | None, peak: dict | None) -> float:
+    """Microseconds one decision of ``ops`` operations (:func:`kdoffload.lean_policies.operations`)
+    takes at the peak rate of its precision (:func:`peak_flops`): 0 without arithmetic, NaN
+    if not counted (the integer program) or without a peak."""
+    if not ops or not peak:
+        return float("nan")
+    if not ops.get("total"):
+        return 0.0
+    rate = peak.get(ops.get("dtype") or "float64")
+    return float(ops["total"]) / rate * 1e6 if rate else float("nan")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -379,7 +485,7 @@ class DelayReport:
     timings: list[Timing]
     machine: dict
     settings: dict
-    reference: str = "greedy"
+    reference: str | tuple[str, ...] = GREEDY_FORMS
 
     @property
     def machine_line(self) -> str:
@@ -395,18 +501,27 @@ class DelayReport:
         known = [name for name in POLICY_ORDER if name in names]
         return known + sorted(name for name in names if name not in POLICY_ORDER)
 
+    def normaliser(self, regime: str) -> str | None:
+        """The reference of ``regime``: the fastest (median µs per decision) of the
+        ``reference`` policies measured in it (Greedy's forms), or None."""
+        names = (self.reference,) if isinstance(self.reference, str) else tuple(self.reference)
+        rows = [t for t in self.timings if t.regime == regime and t.policy in names]
+        return min(rows, key=lambda t: t.us_per_decision).policy if rows else None
+
     def table1(self) -> dict:
         """``{"batched": {policy: {"us_per_decision": x, "vs_greedy": y}}, "online": {...}}``.
 
-        ``vs_greedy`` is the policy's median µs per decision over Greedy's in the same
-        regime (NaN if Greedy was not measured in that regime).
+        ``vs_greedy`` is the policy's median µs per decision over that of Greedy in its
+        fastest form in the same regime (:meth:`normaliser`; NaN if no Greedy was measured
+        in that regime).
         """
         table = {}
         for regime in REGIMES:
             rows = {t.policy: t for t in self.timings if t.regime == regime}
             if not rows:
                 continue
-            reference = rows.get(self.reference)
+            normaliser = self.normaliser(regime)
+            reference = rows.get(normaliser) if normaliser else None
             table[regime] = {
                 name: {
                     "us_per_decision": float(rows[name].us_per_decision),
@@ -459,13 +574,14 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
             batch_size: int = 10_000, online_decisions: int = 10_000, counts: dict | None = None,
             repeats: int = MIN_REPEATS, warmup_batches: int = 1, warmup_calls: int = 100,
             threads: int | None = 1, interleave: bool = True, progress: bool | None = None,
-            inputs: DelayInputs | None = None) -> DelayReport:
+            inputs: DelayInputs | None = None, reference: str | tuple[str, ...] = GREEDY_FORMS) -> DelayReport:
     """Time every policy in every regime on the same inputs.
 
     Parameters
     ----------
     policies : dict name -> policy, or an iterable of policies (keyed by ``policy.name``)
-        Anything with ``decide(req) -> (n, |A|)``. Include ``"greedy"``: ratios are to it.
+        Anything with ``decide(req) -> (n, |A|)``. Include ``"greedy"`` (and/or
+        ``"greedy_lean"``): ratios are to the fastest of the ``reference`` policies.
     req : Requirements
         The inputs; at least ``max(batched_decisions, online_decisions)`` requirements.
     regimes : subset of ("batched", "online")
@@ -488,6 +604,9 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
         over all policies. False: all passes of one policy, then the next.
     inputs : DelayInputs, optional
         Prepared inputs to reuse across calls (then ``req`` and the sizes are ignored).
+    reference : str or tuple of str
+        The policies ratios are taken to: in each regime, the fastest of them that was
+        measured (default: Greedy's two forms, :data:`GREEDY_FORMS`).
     """
     from .data import progress_enabled
 
@@ -535,8 +654,12 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
         "gc": "collected once before the timed passes, disabled during each pass",
         "interleave": interleave,
         "statistic": "median over repeats of (pass time / decisions)",
+        "reference": "in each regime, the fastest measured of " + ", ".join(
+            [reference] if isinstance(reference, str) else reference),
     }
-    return DelayReport(timings=timings, machine=machine, settings=settings)
+    report = DelayReport(timings=timings, machine=machine, settings=settings, reference=reference)
+    report.settings["normaliser"] = {regime: report.normaliser(regime) for regime in regimes}
+    return report
 
 
 # --------------------------------------------------------------------------- Table 1
@@ -547,34 +670,73 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
 #: 1.5 ms per decision batched and 7 ms per call online on the development machine.
 SLOW_COUNTS = {"optimal_ilp": {"batched": 2_000, "online": 200}}
 
-#: Seed of the wide-preset sample every policy is timed on.
+#: Seed of the wide-preset sample every policy is timed on; the lean forms are checked
+#: against their references on ``CHECK_DECISIONS`` requirements drawn with seed
+#: ``INPUT_SEED + 1``.
 INPUT_SEED = 2020
+CHECK_DECISIONS = 10_000
+
+#: The heuristics of Figures 5 and 6, timed too: (key, location) of the fixed ones.
+FIXED_LOCATIONS = (("local", 0), ("edge", 1), ("cloud", 2))
 
 
-def table1_policies(models: dict | None = None, lean_model=None) -> dict:
-    """The policies of Table 1, keyed as in the results file.
+def table1_policies(models: dict | None = None, lean_model=None, *, lean: bool = True,
+                    heuristics: bool = True, seed: int = 0) -> dict:
+    """The policies of Table 1 in both forms, keyed as in the results file.
 
     Always the three exact solvers (``optimal_exhaustive``, ``optimal_dp``,
-    ``optimal_ilp``), ``greedy`` and ``optimal_dp_lean`` (the exact dynamic program
-    with the per-request treatment the lean student gets,
-    :class:`kdoffload.lean.LeanDynamicProgramming`); then each learned policy given in
-    ``models`` (keys among ``dil``, ``kd_dil``, ``baseline_dil``, ``drl``) and the lean
-    student as ``kd_dil_lean``.
+    ``optimal_ilp``), ``greedy`` and, with ``heuristics`` (default), ``local``, ``edge``,
+    ``cloud`` and ``random`` (seed ``seed``); then each learned policy given in ``models``
+    (keys among ``dil``, ``kd_dil``, ``baseline_dil``, ``drl``). With ``lean`` (default)
+    each policy's lean form follows it as ``<key>_lean`` (:func:`kdoffload.lean_policies.lean_form`;
+    the exact solvers share one, ``optimal_dp_lean``). ``lean_model``, if given, is the
+    lean KD-DIL student (loaded from its weight file), used as ``kd_dil_lean``.
     """
     from .lean import LeanDynamicProgramming
-    from .solvers import DynamicProgramming, ExhaustiveSearch, Greedy, IntegerProgram
+    from .lean_policies import LeanFixedLocation, LeanGreedy, LeanRandom, lean_form
+    from .solvers import DynamicProgramming, ExhaustiveSearch, FixedLocation, Greedy, IntegerProgram, RandomPolicy
 
-    policies = {
-        "optimal_exhaustive": ExhaustiveSearch(), "optimal_dp": DynamicProgramming(),
-        "optimal_dp_lean": LeanDynamicProgramming(), "optimal_ilp": IntegerProgram(), "greedy": Greedy(),
-    }
+    policies = {"optimal_exhaustive": ExhaustiveSearch(), "optimal_dp": DynamicProgramming()}
+    if lean:
+        policies["optimal_dp_lean"] = LeanDynamicProgramming()
+    policies.update({"optimal_ilp": IntegerProgram(), "greedy": Greedy()})
+    if lean:
+        policies["greedy_lean"] = LeanGreedy()
+    if heuristics:
+        for key, location in FIXED_LOCATIONS:
+            policies[key] = FixedLocation(location)
+            if lean:
+                policies[f"{key}_lean"] = LeanFixedLocation(location)
+        policies["random"] = RandomPolicy(seed=seed)
+        if lean:
+            policies["random_lean"] = LeanRandom(seed=seed)
     for name, model in (models or {}).items():
         if not hasattr(model, "decide"):
             raise ValueError(f"models[{name!r}] has no decide(req) method")
         policies[name] = model
+        if lean and not (name == "kd_dil" and lean_model is not None):
+            try:
+                policies[f"{name}_lean"] = lean_form(model, name=f"{name}_lean")
+            except ValueError as error:
+                raise ValueError(f"models[{name!r}]: {error}") from None
     if lean_model is not None:
         policies["kd_dil_lean"] = lean_model
     return policies
+
+
+def lean_pairs(policies: dict) -> dict:
+    """``{lean key: (reference key, reference, lean form)}`` for every ``<key>_lean`` in
+    ``policies`` whose ``<key>`` is there too (the argument of
+    :func:`kdoffload.lean_policies.check_forms`)."""
+    return {name: (name[:-len("_lean")], policies[name[:-len("_lean")]], policy)
+            for name, policy in policies.items() if name.endswith("_lean") and name[:-len("_lean")] in policies}
+
+
+def table1_operations(policies: dict, num_subtasks: int = 6) -> dict:
+    """Operations per decision of each policy (:func:`kdoffload.lean_policies.operations`)."""
+    from .lean_policies import operations
+
+    return {name: operations(policy, num_subtasks) for name, policy in policies.items()}
 
 
 def check_lean(model, lean_model, req: Requirements, batch_size: int = 10_000) -> dict:
@@ -601,54 +763,229 @@ def check_lean(model, lean_model, req: Requirements, batch_size: int = 10_000) -
     }
 
 
+def forms_frame(table1: dict, operations: dict | None = None, peak: dict | None = None) -> pd.DataFrame:
+    """One row per timed key: the policy, its form and implementation, the operations per
+    decision and the time one decision takes at the peak rate (``floor_us``), then per
+    regime the µs per decision, the ratio to Greedy's fastest form and the ratio to the
+    floor (``x_floor``: how far the implementation is from this CPU's limit).
+
+    Works on a results file's ``table1`` and ``table1_details`` (``operations``, ``peak``).
+    """
+    keys = list(dict.fromkeys(name for entries in table1.values() for name in entries))
+    known = [k for k in POLICY_ORDER if k in keys]
+    keys = known + [k for k in keys if k not in known]
+    rows = []
+    for key in keys:
+        policy, form, implementation = form_of(key)
+        ops = (operations or {}).get(key)
+        floor = floor_us(ops, peak)
+        row = {"key": key, "policy": policy, "form": form, "implementation": implementation,
+               "ops_per_decision": float(ops["total"]) if ops else float("nan"), "floor_us": floor}
+        for regime, entries in table1.items():
+            entry = entries.get(key)
+            us = entry["us_per_decision"] if entry else float("nan")
+            row[f"{regime}_us"] = us
+            row[f"{regime}_vs_greedy"] = entry["vs_greedy"] if entry else float("nan")
+            row[f"{regime}_x_floor"] = us / floor if floor and floor > 0 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("key")
+
+
+_PAPER_NAMES = {"dil": "DIL", "kd_dil": "KD-DIL", "greedy": "Greedy"}
+
+
+def paper_ratio_frame(table1: dict, operations: dict | None = None, peak: dict | None = None,
+                      paper: dict | None = None) -> pd.DataFrame:
+    """The paper's Table 1 ratios against ours, for every pairing of forms.
+
+    One row per (paper policy -- DIL, KD-DIL --, regime, the policy's form, Greedy's form):
+    ``ratio`` = the policy's µs per decision / Greedy's, the paper's value, ``reached``
+    (ratio <= the paper's), ``same_form`` and ``greedy_best`` (this Greedy form is the
+    fastest in the regime, the table's normaliser). With ``operations`` and ``peak``, a
+    row of regime ``"floor"``: the ratio of the lean forms' times at this CPU's peak rate
+    (:func:`floor_us`), what no implementation can beat.
+    """
+    if paper is None:
+        from .paper import TABLE1 as paper
+    rows = []
+    for name, value in paper.items():
+        if name == "greedy":
+            continue
+        for regime, entries in table1.items():
+            greedy_times = {g: entries[g]["us_per_decision"] for g in GREEDY_FORMS if g in entries}
+            fastest = min(greedy_times, key=greedy_times.get) if greedy_times else None
+            for key in (name, f"{name}_lean"):
+                if key not in entries:
+                    continue
+                for greedy, greedy_us in greedy_times.items():
+                    ratio = entries[key]["us_per_decision"] / greedy_us
+                    rows.append({"policy": name, "paper": value, "regime": regime, "form": form_of(key)[1],
+                                 "greedy_form": form_of(greedy)[1], "ratio": ratio, "reached": bool(ratio <= value),
+                                 "same_form": form_of(key)[1] == form_of(greedy)[1],
+                                 "greedy_best": greedy == fastest})
+        if operations and peak:
+            mine = floor_us(operations.get(f"{name}_lean") or operations.get(name), peak)
+            greedy = floor_us(operations.get("greedy_lean") or operations.get("greedy"), peak)
+            if mine == mine and greedy and greedy > 0:
+                ratio = mine / greedy
+                rows.append({"policy": name, "paper": value, "regime": "floor", "form": "lean", "greedy_form": "lean",
+                             "ratio": ratio, "reached": bool(ratio <= value), "same_form": True, "greedy_best": True})
+    columns = ["policy", "paper", "regime", "form", "greedy_form", "ratio", "reached", "same_form", "greedy_best"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _pairing(label: str, row) -> str:
+    return f"{_number(row['ratio'])} ({label} {row['form']}, Greedy {row['greedy_form']}, {row['regime']})"
+
+
+def paper_ratio_statement(table1: dict, operations: dict | None = None, peak: dict | None = None,
+                          paper: dict | None = None) -> str:
+    """Plain sentences, with numbers, on which of the paper's Table 1 ratios (DIL 0.51,
+    KD-DIL 0.17) are reachable here and against which form of Greedy.
+
+    Per paper policy: the ratio at equal implementation effort (each in its fastest form
+    for the regime, as the table normalises); against each form of Greedy (the policy in
+    its fastest form); at the physical floor; and whether the paper's value is reached at
+    equal effort, only against a Greedy slower than its best form, or not at all.
+    """
+    frame = paper_ratio_frame(table1, operations, peak, paper)
+    sentences = []
+    for name, group in frame.groupby("policy", sort=False):
+        label, value = _PAPER_NAMES.get(name, name), float(group["paper"].iloc[0])
+        timed = group[group["regime"] != "floor"]
+        regimes = list(dict.fromkeys(timed["regime"]))
+        best = {}  # (regime, greedy form) -> the row of the policy's fastest form
+        for (regime, greedy_form), rows in timed.groupby(["regime", "greedy_form"], sort=False):
+            best[regime, greedy_form] = rows.loc[rows["ratio"].idxmin()]
+        equal = [best[regime, g] for regime in regimes for g in FORM_NAMES
+                 if (regime, g) in best and best[regime, g]["greedy_best"]]
+        text = f"{label} / Greedy (paper {value:.2f}): at equal implementation effort (each in its fastest form " \
+               f"for the regime) " + " and ".join(f"{_number(r['ratio'])} {r['regime']}" for r in equal) + "."
+        against = []
+        for g in FORM_NAMES:
+            cells = [f"{_number(best[regime, g]['ratio'])} {regime}" for regime in regimes if (regime, g) in best]
+            if cells:
+                against.append(f"with Greedy {g}, " + " and ".join(cells))
+        if against:
+            text += f" {label} in its fastest form / Greedy: " + "; ".join(against) + "."
+        floor = group[group["regime"] == "floor"]
+        if len(floor):
+            ratio = float(floor["ratio"].iloc[0])
+            text += (f" At the physical floor (each decision's operations at this CPU's peak rate) {label} takes "
+                     f"{_number(ratio)} times Greedy's time, so implementations of both at their limits "
+                     + ("would reach" if ratio <= value else "could not reach") + f" {value:.2f}.")
+        at_equal = [r for r in equal if r["reached"]]
+        unequal = timed[timed["reached"] & ~timed["greedy_best"]]
+        if at_equal:
+            text += (f" The paper's {value:.2f} is reached at equal effort: "
+                     + "; ".join(_pairing(label, r) for r in at_equal) + ".")
+        elif len(unequal):
+            text += (f" The paper's {value:.2f} is reached only against a Greedy slower than its best form for the "
+                     f"regime: " + "; ".join(_pairing(label, r) for _, r in unequal.iterrows()) + ".")
+        elif len(timed):
+            text += (f" The paper's {value:.2f} is not reached by any pairing measured; the closest is "
+                     + _pairing(label, timed.loc[timed["ratio"].idxmin()]) + ".")
+        sentences.append(text)
+    return "\n".join(sentences)
+
+
 @dataclass
 class Table1Run:
-    """What :func:`run_table1` measured: the timings and the lean student's checks."""
+    """What :func:`run_table1` measured: the timings, the lean student's file check, every
+    lean form's check (``checks``), the operations per decision (``operations``) and this
+    CPU's peak rate (``peak``)."""
 
     report: DelayReport
     lean: dict
+    checks: dict = field(default_factory=dict)
+    operations: dict = field(default_factory=dict)
+    peak: dict = field(default_factory=dict)
 
     def table1(self) -> dict:
         """The results file's ``table1`` (see :meth:`DelayReport.table1`)."""
         return self.report.table1()
 
     def frame(self) -> pd.DataFrame:
-        """The table, with the paper's Table 1 ratios beside ours (``paper_vs_greedy``)."""
+        """The table, with the paper's Table 1 ratios beside ours (``paper_vs_greedy``), each
+        key's form, its operations per decision, the time at the peak rate (``floor_us``)
+        and the ratio of the median time to it (``x_floor``)."""
         from .paper import TABLE1
 
-        return self.report.frame(paper=TABLE1)
+        frame = self.report.frame(paper=TABLE1)
+        policies = frame.index.get_level_values("policy")
+        floors = [floor_us(self.operations.get(name), self.peak) for name in policies]
+        frame.insert(0, "form", [form_of(name)[1] for name in policies])
+        frame["ops_per_decision"] = [float(self.operations[n]["total"]) if self.operations.get(n) else float("nan")
+                                     for n in policies]
+        frame["floor_us"] = floors
+        frame["x_floor"] = [us / f if f and f > 0 else float("nan") for us, f in zip(frame["us_per_decision"], floors)]
+        return frame
+
+    def forms(self) -> pd.DataFrame:
+        """One row per timed key, both regimes side by side (:func:`forms_frame`)."""
+        return forms_frame(self.table1(), self.operations, self.peak)
+
+    def paper_ratios(self) -> pd.DataFrame:
+        """The paper's DIL and KD-DIL ratios against every pairing of forms (:func:`paper_ratio_frame`)."""
+        return paper_ratio_frame(self.table1(), self.operations, self.peak)
+
+    def paper_statement(self) -> str:
+        """Which of the paper's ratios are reachable, with numbers (:func:`paper_ratio_statement`)."""
+        return paper_ratio_statement(self.table1(), self.operations, self.peak)
 
     def results(self) -> dict:
         """``{"table1": ..., "table1_details": {...}}``, ready for ``kdoffload.report.record``."""
         details = self.report.to_dict()
         details.pop("table1")
-        return {"table1": self.table1(), "table1_details": {**details, "lean": self.lean}}
+        table1 = self.table1()
+        return {"table1": table1, "table1_details": {
+            **details, "lean": self.lean, "checks": self.checks, "operations": self.operations, "peak": self.peak,
+            "normaliser": {regime: self.report.normaliser(regime) for regime in table1},
+            "forms": {name: list(form_of(name)) for entries in table1.values() for name in entries},
+            "paper_statement": paper_ratio_statement(table1, self.operations, self.peak),
+        }}
 
 
 def run_table1(models: dict, test_req: Requirements, lean_path, *, req: Requirements | None = None,
                input_seed: int = INPUT_SEED, batched_decisions: int = 100_000, batch_size: int = 10_000,
                online_decisions: int = 10_000, counts: dict | None = None, repeats: int = MIN_REPEATS,
                warmup_batches: int = 1, warmup_calls: int = 100, threads: int | None = 1,
-               progress: bool | None = None) -> Table1Run:
-    """Export the lean student, check it against the torch student, and time every policy.
+               progress: bool | None = None, check_req: Requirements | None = None,
+               check_decisions: int = CHECK_DECISIONS, heuristics: bool = True, peak: bool = True) -> Table1Run:
+    """Export the lean student, check every lean form against its reference, and time every
+    policy in both forms and both regimes.
 
     Parameters
     ----------
     models : dict
         The learned policies by key: ``dil`` (teacher), ``kd_dil`` (distilled student,
-        also exported to ``lean_path``), ``baseline_dil``, ``drl``; any may be missing
-        (``kd_dil`` is needed for the lean path).
+        also exported to ``lean_path``), ``baseline_dil``, ``drl``; any may be missing.
     test_req : Requirements
-        The test set on which the lean and torch students must make the same decisions.
+        The test set on which the lean student read back from ``lean_path`` and the torch
+        student must make the same decisions (``run.lean``).
     lean_path : path
         Where the lean student's weight file is written.
     req : Requirements, optional
         The timing inputs (default: ``kd.sample(max(batched, online), "wide", seed=input_seed)``).
     counts : dict, optional
         Smaller counts per policy (default :data:`SLOW_COUNTS`).
+    check_req : Requirements, optional
+        Where every lean form is checked against its reference (default:
+        ``kd.sample(check_decisions, "wide", seed=input_seed + 1)``); a lean form that
+        disagrees raises :class:`kdoffload.lean_policies.LeanMismatchError` naming it and
+        the count, before anything is timed.
+    heuristics : bool
+        Also time Local, Edge, Cloud and Random (default True).
+    peak : bool
+        Measure this CPU's peak FLOP/s (:func:`peak_flops`) for the ``floor_us`` column.
     Other parameters as in :func:`measure`.
     """
     from .lean import export_lean, load_lean
+    from .lean_policies import check_forms
     from .system import sample
 
     lean_info: dict = {}
@@ -665,13 +1002,23 @@ def run_table1(models: dict, test_req: Requirements, lean_path, *, req: Requirem
         described = f"kd.sample({req.n}, 'wide', seed={input_seed})"
     else:
         described = f"caller-supplied Requirements, n = {req.n}"
-    policies = table1_policies(models, lean_model)
+    if check_req is None:
+        check_req = sample(check_count("check_decisions", check_decisions), "wide", seed=input_seed + 1)
+        checked = f"kd.sample({check_req.n}, 'wide', seed={input_seed + 1})"
+    else:
+        checked = f"caller-supplied Requirements, n = {check_req.n}"
+    policies = table1_policies(models, lean_model, heuristics=heuristics)
+    with limited_threads(threads):
+        checks = check_forms(lean_pairs(policies), check_req, batch_size=batch_size)
+    operations = table1_operations(policies, req.num_subtasks)
+    peak_rate = peak_flops(threads=threads) if peak else {}
     report = measure(policies, req, batched_decisions=batched_decisions, batch_size=batch_size,
                      online_decisions=online_decisions, counts=SLOW_COUNTS if counts is None else counts,
                      repeats=repeats, warmup_batches=warmup_batches, warmup_calls=warmup_calls,
                      threads=threads, progress=progress)
     report.settings["input"] = described
-    return Table1Run(report=report, lean=lean_info)
+    report.settings["check_input"] = checked
+    return Table1Run(report=report, lean=lean_info, checks=checks, operations=operations, peak=peak_rate)
 
 
 def table1_frame(table1: dict, paper: dict | None = None) -> pd.DataFrame:

@@ -44,8 +44,14 @@ A decision can therefore differ only where two logits of a group are within abou
 1e-6 of each other. :func:`kdoffload.delay.check_lean` compares the decisions on a
 whole test set; that check, not bitwise equality, is the claim.
 
+:func:`lean_mlp` gives the same :class:`LeanMLP` without a file (the teacher and Baseline
+DIL in the delay table). A single request takes :meth:`LeanMLP.decide_one`: the same
+operations on one feature vector, a matrix-vector product per layer. :func:`mlp_operations`
+counts the operations of a decision.
+
 :class:`LeanDynamicProgramming` gives the exact solver the same per-request treatment,
-so the delay table can compare like with like.
+so the delay table can compare like with like; :mod:`kdoffload.lean_policies` does the
+same for every other policy of Table 1.
 """
 
 from __future__ import annotations
@@ -112,7 +118,8 @@ def mlp_layers(model) -> list[tuple[np.ndarray, np.ndarray]]:
     return layers
 
 
-def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str) -> None:
+def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str, outputs: bool = True) -> None:
+    """Layer shapes that chain, take the 2|A| + 5 features and (``outputs``) give 3|A| logits."""
     width = 2 * num_subtasks + 5
     if layers[0][0] != width:
         raise LeanFormatError(
@@ -124,18 +131,23 @@ def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str) 
             raise LeanFormatError(
                 f"{where}: layer {k} takes {layers[k][0]} inputs but layer {k - 1} gives {layers[k - 1][1]}"
             )
-    if layers[-1][1] != NUM_LOCATIONS * num_subtasks:
+    if outputs and layers[-1][1] != NUM_LOCATIONS * num_subtasks:
         raise LeanFormatError(
             f"{where}: last layer gives {layers[-1][1]} outputs, but |A| = {num_subtasks} needs "
             f"3|A| = {NUM_LOCATIONS * num_subtasks}"
         )
 
 
-def _write(path, header: dict, arrays: list[np.ndarray]) -> int:
+def _encode(header: dict, arrays: list[np.ndarray]) -> bytes:
+    """The bytes of a lean weight file holding ``header`` and ``arrays`` (see the module docstring)."""
     payload = b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in arrays)
     header = dict(header, payload_bytes=len(payload), crc32=zlib.crc32(payload))
     text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8")
-    data = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)) + text + payload
+    return _PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)) + text + payload
+
+
+def _write(path, header: dict, arrays: list[np.ndarray]) -> int:
+    data = _encode(header, arrays)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -153,6 +165,51 @@ def _network_parts(model):
         std = scaler.std.detach().cpu().numpy() if transform != "none" else None
         return body, transform, mean, std, int(model.num_subtasks), getattr(model, "name", None)
     return model, "none", None, None, None, None
+
+
+def network_arrays(body, num_subtasks: int, transform: str = "none", mean=None, std=None,
+                   feature_scale: dict | None = None, name: str = "kd_dil_lean",
+                   outputs: bool = True) -> tuple[dict, list[np.ndarray]]:
+    """The header and float32 arrays of a lean weight file for the Linear/ReLU stack ``body``.
+
+    ``outputs=False`` skips the check that the last layer gives 3|A| logits (the DQN's
+    head scores 3^|A| actions; see :mod:`kdoffload.lean_policies`).
+    """
+    if feature_scale is None:
+        from .data import FEATURE_SCALE as feature_scale
+    if transform not in TRANSFORMS:
+        raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
+    layers = mlp_layers(body)
+    shapes = [(int(w.shape[1]), int(w.shape[0])) for w, _ in layers]
+    _check_shapes(shapes, num_subtasks, "cannot export", outputs=outputs)
+    arrays = [a for w, b in layers for a in (w, b)]
+    width = shapes[0][0]
+    if transform != "none":
+        for label, value in (("mean", mean), ("std", std)):
+            if value is None:
+                raise ValueError(f"transform {transform!r} needs {label}")
+            value = np.asarray(value, dtype=np.float32).reshape(-1)
+            if value.shape != (width,):
+                raise ValueError(f"{label} must have shape ({width},), got {value.shape}")
+            arrays.append(value)
+    header = {
+        "name": name, "num_subtasks": int(num_subtasks), "layers": [list(s) for s in shapes],
+        "activation": "relu", "dtype": "<f4", "transform": transform, "log_floor": LOG_FLOOR,
+        "feature_scale": {key: float(feature_scale[key]) for key in _FIELDS},
+    }
+    return header, arrays
+
+
+def _prepare(model, num_subtasks, transform, mean, std, feature_scale, name) -> tuple[dict, list[np.ndarray]]:
+    body, model_transform, model_mean, model_std, model_subtasks, model_name = _network_parts(model)
+    if model_subtasks is not None and (transform is not None or mean is not None or std is not None):
+        raise ValueError("transform, mean and std are read from the MLPPolicy's scaler; do not pass them")
+    transform = model_transform if transform is None else transform
+    mean = model_mean if mean is None else mean
+    std = model_std if std is None else std
+    num_subtasks = num_subtasks or model_subtasks or 6
+    name = name or (f"{model_name}_lean" if model_name else "kd_dil_lean")
+    return network_arrays(body, num_subtasks, transform, mean, std, feature_scale, name)
 
 
 def export_lean(model, path, *, num_subtasks: int | None = None, transform: str | None = None,
@@ -177,44 +234,28 @@ def export_lean(model, path, *, num_subtasks: int | None = None, transform: str 
         The policy name of the loaded model (default: the model's name + "_lean", or
         "kd_dil_lean").
     """
-    if feature_scale is None:
-        from .data import FEATURE_SCALE as feature_scale
-    body, model_transform, model_mean, model_std, model_subtasks, model_name = _network_parts(model)
-    if model_subtasks is not None and (transform is not None or mean is not None or std is not None):
-        raise ValueError("transform, mean and std are read from the MLPPolicy's scaler; do not pass them")
-    transform = model_transform if transform is None else transform
-    mean = model_mean if mean is None else mean
-    std = model_std if std is None else std
-    if transform not in TRANSFORMS:
-        raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
-    num_subtasks = num_subtasks or model_subtasks or 6
-    name = name or (f"{model_name}_lean" if model_name else "kd_dil_lean")
-    layers = mlp_layers(body)
-    shapes = [(int(w.shape[1]), int(w.shape[0])) for w, _ in layers]
-    _check_shapes(shapes, num_subtasks, "cannot export")
-    arrays = [a for w, b in layers for a in (w, b)]
-    width = shapes[0][0]
-    if transform != "none":
-        for label, value in (("mean", mean), ("std", std)):
-            if value is None:
-                raise ValueError(f"transform {transform!r} needs {label}")
-            value = np.asarray(value, dtype=np.float32).reshape(-1)
-            if value.shape != (width,):
-                raise ValueError(f"{label} must have shape ({width},), got {value.shape}")
-            arrays.append(value)
-    header = {
-        "name": name, "num_subtasks": int(num_subtasks), "layers": [list(s) for s in shapes],
-        "activation": "relu", "dtype": "<f4", "transform": transform, "log_floor": LOG_FLOOR,
-        "feature_scale": {key: float(feature_scale[key]) for key in _FIELDS},
-    }
+    header, arrays = _prepare(model, num_subtasks, transform, mean, std, feature_scale, name)
     return _write(path, header, arrays)
+
+
+def lean_mlp(model, *, num_subtasks: int | None = None, transform: str | None = None, mean=None, std=None,
+             feature_scale: dict | None = None, name: str | None = None) -> "LeanMLP":
+    """``model`` as a :class:`LeanMLP` without a file: the same bytes :func:`export_lean`
+    would write, decoded in memory (so the same weights, bit for bit, as ``load_lean``
+    of that file). Arguments as in :func:`export_lean`."""
+    header, arrays = _prepare(model, num_subtasks, transform, mean, std, feature_scale, name)
+    return LeanMLP(*_decode(_encode(header, arrays), "<memory>"))
 
 
 # --------------------------------------------------------------------------- load
 
 
 def _read(path) -> tuple[dict, np.ndarray]:
-    data = Path(path).read_bytes()
+    return _decode(Path(path).read_bytes(), path)
+
+
+def _decode(data: bytes, path) -> tuple[dict, np.ndarray]:
+    """Header and float32 values of the bytes of a lean weight file (``path`` names it in errors)."""
     if len(data) < _PREFIX.size:
         raise LeanFormatError(f"{path}: truncated: {len(data)} bytes, shorter than the {_PREFIX.size}-byte prefix")
     magic, version, header_length = _PREFIX.unpack_from(data)
@@ -328,8 +369,40 @@ class LeanMLP:
         x += bias
         return x
 
+    def operations(self) -> dict:
+        """Operations per decision of this network (see :func:`mlp_operations`)."""
+        return mlp_operations(self.layer_shapes, self.num_subtasks, self.transform)
+
+    def logits_one(self, req: Requirements) -> np.ndarray:
+        """Logits (outputs,) of the first request of ``req``: the operations of
+        :meth:`features`, :meth:`inputs` and :meth:`logits` on one feature vector (1-d, so
+        each layer is a matrix-vector product), with the fewest numpy calls."""
+        x = np.concatenate((req.E[0], req.D[0], req.p1[:1], req.p2[:1], req.b1[:1], req.b2[:1]))
+        x /= self._divisor
+        x = x.astype(np.float32)
+        if self.transform == "log":
+            x = np.log(np.maximum(x, self.log_floor), dtype=np.float64).astype(np.float32)
+        if self.transform != "none":
+            x -= self.mean
+            x /= self.std
+        dot, maximum = np.dot, np.maximum
+        for weight, bias in self._hidden:
+            x = dot(x, weight)
+            x += bias
+            maximum(x, 0.0, out=x)
+        weight, bias = self._last
+        x = dot(x, weight)
+        x += bias
+        return x
+
+    def decide_one(self, req: Requirements) -> np.ndarray:
+        """Locations (1, |A|) int64 of the first request of ``req`` (see :meth:`logits_one`)."""
+        return self.logits_one(req).reshape(1, self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
+
     def decide(self, req: Requirements) -> np.ndarray:
         """Locations (n, |A|) int64: the argmax of each group of 3 logits."""
+        if req.n == 1:  # one request (online): a matrix-vector product per layer
+            return self.decide_one(req)
         logits = self.logits(self.inputs(self.features(req)))
         if logits.shape[0] < 32:  # one request (online): the fewest numpy calls
             return logits.reshape(logits.shape[0], self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
@@ -346,6 +419,40 @@ class LeanMLP:
         return f"LeanMLP(name={self.name!r}, layers {shapes}, {self.num_parameters} parameters)"
 
 
+def mlp_operations(layer_shapes, num_subtasks: int, transform: str = "log", head: str = "groups") -> dict:
+    """Operations per decision of a Linear/ReLU network as the lean code runs it.
+
+    * ``linear``: ``2 * in * out`` per layer (``in`` multiplications and ``in`` additions
+      per output, the bias included);
+    * ``activations``: one ReLU (a max) per hidden unit;
+    * ``features``: 2|A| + 5 divisions (:func:`kdoffload.features`);
+    * ``input_pipeline``: per feature 4 for "log" (floor, log, minus mean, divided by
+      std; a log counts as one operation), 2 for "standard", 0 for "none";
+    * ``argmax``: comparisons, 2 per group of 3 (``head="groups"``, the MLP policies) or
+      outputs - 1 (``head="actions"``, one argmax over the DQN's actions).
+
+    ``flops`` = linear + activations (the network proper); ``total`` adds the rest.
+    """
+    shapes = [(int(a), int(b)) for a, b in layer_shapes]
+    width = 2 * int(num_subtasks) + 5
+    linear = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes)
+    activations = sum(fan_out for _, fan_out in shapes[:-1])
+    pipeline = {"log": 4, "standard": 2, "none": 0}[transform] * width
+    if head == "groups":
+        argmax = 2 * (shapes[-1][1] // NUM_LOCATIONS)
+    elif head == "actions":
+        argmax = shapes[-1][1] - 1
+    else:
+        raise ValueError(f"unknown head {head!r}; choose 'groups' or 'actions'")
+    flops = linear + activations
+    return {
+        "total": flops + width + pipeline + argmax, "flops": flops, "linear": linear, "activations": activations,
+        "features": width, "input_pipeline": pipeline, "argmax": argmax, "dtype": "float32",
+        "counted": "2·in·out per layer + one max per hidden unit (flops), plus 2|A|+5 feature divisions, "
+                   "the input pipeline (log: 4 per feature) and the argmax comparisons",
+    }
+
+
 def load_lean(path, name: str | None = None) -> LeanMLP:
     """Read a file written by :func:`export_lean` as a :class:`LeanMLP` (numpy only).
 
@@ -358,6 +465,39 @@ def load_lean(path, name: str | None = None) -> LeanMLP:
     return LeanMLP(header, values)
 
 
+# --------------------------------------------------------------------------- decisions as rows
+
+#: Up to this |A|, per-request policies return a copy of a row of a precomputed table of
+#: all 3^|A| decisions (6,561 rows at |A| = 8); beyond it, the base-3 digits are computed.
+TABLE_MAX_SUBTASKS = 8
+_ROW_TABLES: dict[int, np.ndarray] = {}
+
+
+def decision_table(num_subtasks: int) -> np.ndarray:
+    """All 3^|A| decisions as a read-only (3^|A|, 1, |A|) int64 array: row ``k`` is decision
+    ``k`` of :func:`kdoffload.solvers.all_decisions` (lexicographic, ``I_0`` most
+    significant), i.e. the base-3 digits of ``k``."""
+    table = _ROW_TABLES.get(num_subtasks)
+    if table is None:
+        codes = np.arange(NUM_LOCATIONS ** num_subtasks, dtype=np.int64)[:, None]
+        places = NUM_LOCATIONS ** np.arange(num_subtasks - 1, -1, -1, dtype=np.int64)
+        table = ((codes // places) % NUM_LOCATIONS).reshape(-1, 1, num_subtasks)
+        table.setflags(write=False)
+        _ROW_TABLES[num_subtasks] = table
+    return table
+
+
+def decision_rows(codes: list[int], num_subtasks: int) -> np.ndarray:
+    """Decisions (len(codes), |A|) int64 from their codes ``sum_t I_t 3^(|A|-1-t)``; a new array."""
+    if num_subtasks <= TABLE_MAX_SUBTASKS:
+        table = decision_table(num_subtasks)
+        if len(codes) == 1:
+            return table[codes[0]].copy()
+        return table[codes].reshape(len(codes), num_subtasks)
+    places = NUM_LOCATIONS ** np.arange(num_subtasks - 1, -1, -1, dtype=object)
+    return ((np.array(codes, dtype=object)[:, None] // places) % NUM_LOCATIONS).astype(np.int64)
+
+
 # --------------------------------------------------------------------------- exact DP, per request
 
 
@@ -365,12 +505,14 @@ class LeanDynamicProgramming:
     """The exact dynamic program for one request at a time, in plain Python floats.
 
     The same deployment treatment as :class:`LeanMLP` gives the student, applied to the
-    exact solver: no cost tensors, no numpy call per step, just the 9 |A| additions and
-    comparisons of the chain. It repeats, operation for operation and in the same float64
+    exact solver: no cost tensors, no numpy call per step, the recursion unrolled over
+    the three locations. It repeats, operation for operation and in the same float64
     arithmetic, :class:`kdoffload.solvers.DynamicProgramming` on the latency objective
     (cost-to-go backwards, then the smallest location that still finishes within
-    ``TIE_RTOL`` of the optimum), so it returns the same decisions, ties included.
-    Meant for the online regime; a batch is decided row by row.
+    ``TIE_RTOL`` of the optimum), so it returns the same decisions, ties included; the
+    transfers the vectorised code multiplies by a zero hop (staying put) are left out,
+    which changes no value (``x + d * 0.0 == x`` for finite d). Meant for the online
+    regime; a batch is decided row by row. :meth:`operations` counts its arithmetic.
     """
 
     name = "optimal_dp_lean"
@@ -384,39 +526,79 @@ class LeanDynamicProgramming:
             self.name = name
 
     def decide(self, req: Requirements) -> np.ndarray:
+        if req.n == 1:
+            code = self._one(req.E[0].tolist(), req.D[0].tolist(), *req.p1.tolist(), *req.p2.tolist(),
+                             *req.b1.tolist(), *req.b2.tolist())
+            return decision_rows([code], req.num_subtasks)
         rows = zip(req.E.tolist(), req.D.tolist(), req.p1.tolist(), req.p2.tolist(), req.b1.tolist(),
                    req.b2.tolist())
-        return np.array([self._one(*row) for row in rows], dtype=np.int64)
+        return decision_rows([self._one(*row) for row in rows], req.num_subtasks)
 
-    def _one(self, E, D, p1, p2, b1, b2) -> list[int]:
-        inv_b1, inv_b2 = 1.0 / b1, 1.0 / b2
-        relay = inv_b1 + inv_b2
-        hop = ((0.0, inv_b1, relay), (inv_b1, 0.0, inv_b2), (relay, inv_b2, 0.0))
+    def _one(self, E, D, p1, p2, b1, b2) -> int:
+        """The decision's code (``sum_t I_t 3^(|A|-1-t)``) for one requirement."""
+        h1 = 1.0 / b1          # device <-> edge, seconds per byte
+        h2 = 1.0 / b2          # edge <-> cloud
+        h12 = h1 + h2          # device <-> cloud, relayed through the edge
         num = len(E)
-        comp = [(e / p1, e / p2, 0.0) for e in E]
-        out = D[num] if self.output_return else 0.0
-        last = comp[num - 1]
+        # cost to go of the last subtask at each location, the return of the output included
+        e = E[num - 1]
+        if self.output_return:
+            out = D[num]
+            c0, c1, c2 = e / p1, e / p2 + out * h1, out * h12
+        else:
+            c0, c1, c2 = e / p1, e / p2, 0.0
         ctg = [None] * num
-        ctg[num - 1] = tuple(last[i] + out * hop[i][0] for i in range(3))
+        ctg[num - 1] = (c0, c1, c2)
         for t in range(num - 2, -1, -1):
-            d, nxt, here = D[t + 1], ctg[t + 1], comp[t]
-            ctg[t] = tuple(
-                min(d * hop[i][0] + nxt[0], d * hop[i][1] + nxt[1], d * hop[i][2] + nxt[2]) + here[i]
-                for i in range(3)
-            )
-        d0, c0 = D[0], ctg[0]
-        threshold = min(d0 * hop[0][0] + c0[0], d0 * hop[0][1] + c0[1], d0 * hop[0][2] + c0[2]) * self._slack
-        decision, previous, spent = [], 0, 0.0
+            d, e = D[t + 1], E[t]
+            a, b = d * h1 + c1, d * h12 + c2   # from the device: to the edge, to the cloud
+            best0 = c0 if c0 <= a else a
+            best0 = best0 if best0 <= b else b
+            a, b = d * h1 + c0, d * h2 + c2    # from the edge: to the device, to the cloud
+            best1 = a if a <= c1 else c1
+            best1 = best1 if best1 <= b else b
+            a, b = d * h12 + c0, d * h2 + c1   # from the cloud: to the device, to the edge
+            best2 = a if a <= b else b
+            best2 = best2 if best2 <= c2 else c2
+            c0, c1, c2 = best0 + e / p1, best1 + e / p2, best2
+            ctg[t] = (c0, c1, c2)
+        d = D[0]
+        a, b = d * h1 + c1, d * h12 + c2
+        best = c0 if c0 <= a else a
+        threshold = (best if best <= b else b) * self._slack
+        code, previous, spent = 0, 0, 0.0
         for t in range(num):
-            d, row, c = D[t], hop[previous], ctg[t]
-            costs = (d * row[0], d * row[1], d * row[2])
-            if spent + costs[0] + c[0] <= threshold:
-                choice = 0
-            elif spent + costs[1] + c[1] <= threshold:
-                choice = 1
+            d, (c0, c1, c2) = D[t], ctg[t]
+            if previous == 0:
+                m0, m1, m2 = 0.0, d * h1, d * h12
+            elif previous == 1:
+                m0, m1, m2 = d * h1, 0.0, d * h2
             else:
-                choice = 2
-            spent += costs[choice] + comp[t][choice]
-            decision.append(choice)
-            previous = choice
-        return decision
+                m0, m1, m2 = d * h12, d * h2, 0.0
+            if spent + m0 + c0 <= threshold:
+                previous, spent = 0, spent + (m0 + E[t] / p1)
+            elif spent + m1 + c1 <= threshold:
+                previous, spent = 1, spent + (m1 + E[t] / p2)
+            else:
+                previous, spent = 2, spent + m2
+            code = 3 * code + previous
+        return code
+
+    def operations(self, num_subtasks: int) -> dict:
+        """Arithmetic operations per decision, counted as :meth:`_one` performs them.
+
+        float64 additions, multiplications, divisions and comparisons; the branches on the
+        previous location and the integer code of the decision are not counted. The
+        forward pass is counted at its worst (both feasibility tests made, then the edge).
+        """
+        num = int(num_subtasks)
+        setup = 3                                        # 1/b1, 1/b2, their sum
+        last = 5 if self.output_return else 2            # e/p1; e/p2 + out*h1; out*h12
+        recursion = (num - 1) * 22                       # 3 x (2 mul + 2 add + 2 cmp); 2 div + 2 add
+        threshold = 7                                    # 2 mul + 2 add + 2 cmp; times the slack
+        forward = num * 11                               # 2 mul; 2 x (2 add + 1 cmp); 1 div + 2 add
+        return {"total": setup + last + recursion + threshold + forward, "setup": setup, "last_subtask": last,
+                "recursion": recursion, "threshold": threshold, "forward": forward, "dtype": "float64",
+                "counted": "float64 additions, multiplications, divisions and comparisons of the per-request "
+                           "code (no multiplication by a zero hop); the forward pass at its worst; branches "
+                           "and the integer code of the decision not counted"}
