@@ -160,3 +160,15 @@ def test_entry_points_use_profiles_and_the_cache(data, monkeypatch, tmp_path):
     np.testing.assert_array_equal(
         baseline.decide(data.requirements),
         tr.train_baseline_dil(seed=1, profile="smoke", progress=False, cache=False).decide(data.requirements))
+
+
+def test_narrow_models_do_not_know_the_wide_moments():
+    """§5.2: Baseline DIL standardises with moments of its own narrow training features.
+    Feature 0 is E_0 / 2e9. Narrow E_0 is uniform on [5e8, 1.5e9], so u = E_0 / 2e9 is uniform on
+    [0.25, 0.75] and log u has standard deviation about 0.31; under the wide range u is
+    uniform on [0, 1] and log u has standard deviation exactly 1."""
+    from kdoffload.nets import InputScaler
+
+    model = kd.train_baseline_dil(seed=0, profile="smoke", cache=False, progress=False)
+    assert model.scaler.std.numpy()[0] == pytest.approx(0.31, abs=0.04)
+    assert InputScaler(model.input_width).std.numpy()[0] == pytest.approx(1.0, abs=1e-3)

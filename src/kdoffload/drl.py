@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ from .progress import bar as progress_bar
 from .nets import STATS, TRANSFORMS, InputScaler, check_features, hidden_layers
 from .solvers import Greedy, all_decisions
 from .system import Requirements, cost_tensors, path_cost
-from .train import check_profile, datasets, profile_config, split_indices, torch_threads
+from .train import NARROW_STATS, check_profile, datasets, profile_config, split_indices, torch_threads
 
 REWARDS = ("log_greedy", "ratio_greedy", "latency")
 DATASETS = ("wide", "narrow")
@@ -374,7 +374,8 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
     1,000 narrow samples (``"narrow"``, Figure 6) of ``kd.paper_datasets(data_seed)``.
 
     ``config`` defaults to :data:`DQN_CONFIG` with the overrides of ``profile``
-    (:data:`kdoffload.train.PROFILES`).
+    (:data:`kdoffload.train.PROFILES`), and for ``"narrow"`` with input statistics fitted on
+    its own training data (:data:`kdoffload.train.NARROW_STATS`).
     Cached on disk, keyed by every argument but ``progress``. The model is named
     ``"drl_wide"`` or ``"drl_narrow"``.
     """
@@ -383,6 +384,8 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
     check_profile(profile)
     if config is None:
         config = profile_config(DQN_CONFIG, profile, "dqn")
+        if dataset == "narrow":  # the §5.2 premise: no knowledge of the wide ranges
+            config = replace(config, stats=NARROW_STATS)
     train = _cached_dqn if cache else _train_dqn
     return train(dataset, int(seed), config, profile, int(data_seed), __version__, progress)
 

@@ -85,26 +85,41 @@ def _mapping(policies) -> dict[str, str]:
 
 
 def learned_policy(name: str, seed: int = 0, train_profile: str = "smoke", data_seed: int = 0,
-                   T: float = paper.TEMPERATURE, alpha: float = 0.0, progress: bool | None = None):
+                   T: float = paper.TEMPERATURE, alpha: float = 0.0, progress: bool | None = None,
+                   narrow_stats: str | None = None):
     """The learned policy ``name`` (one of :data:`LEARNED`) of training seed ``seed``.
 
     Through the cached entry points, so a second call (from any chapter) loads the model.
-    ``T`` and ``alpha`` matter for ``kd_dil`` only.
+    ``T`` and ``alpha`` matter for ``kd_dil`` only. ``narrow_stats`` (``"fit"`` or
+    ``"wide"``) replaces the input statistics of the §5.2 models (``kd_dil``,
+    ``baseline_dil``, ``drl_narrow``); None keeps their default,
+    :data:`kdoffload.train.NARROW_STATS`.
     """
+    from dataclasses import replace
+
     from .distill import train_student_kd
-    from .drl import train_dqn
-    from .train import train_baseline_dil, train_teacher
+    from .drl import DQN_CONFIG, train_dqn
+    from .nets import STATS
+    from .train import STUDENT_CONFIG, profile_config, train_baseline_dil, train_teacher
 
     options = {"seed": int(seed), "profile": train_profile, "data_seed": int(data_seed), "progress": progress}
+    if narrow_stats is not None and narrow_stats not in STATS:
+        raise ValueError(f"narrow_stats must be one of {list(STATS)} or None, got narrow_stats = {narrow_stats!r}")
+    student_config = dqn_config = None
+    if narrow_stats is not None:
+        student_config = replace(profile_config(STUDENT_CONFIG, train_profile, "student"), stats=narrow_stats)
+        dqn_config = replace(profile_config(DQN_CONFIG, train_profile, "dqn"), stats=narrow_stats)
     if name == "dil":
         return train_teacher(**options)
     if name == "kd_dil":
         teacher = train_teacher(**options)
-        return train_student_kd(teacher, T=T, alpha=alpha, **options)
+        return train_student_kd(teacher, T=T, alpha=alpha, config=student_config, **options)
     if name == "baseline_dil":
-        return train_baseline_dil(**options)
-    if name in ("drl_wide", "drl_narrow"):
-        return train_dqn(name.removeprefix("drl_"), **options)
+        return train_baseline_dil(config=student_config, **options)
+    if name == "drl_wide":
+        return train_dqn("wide", **options)
+    if name == "drl_narrow":
+        return train_dqn("narrow", config=dqn_config, **options)
     raise ValueError(f"unknown learned policy {name!r}; choose one of {list(LEARNED)}")
 
 
@@ -203,6 +218,23 @@ def latencies(policies, test: LabelledDataset, seeds: Iterable[int], **options) 
     for key, _, decisions in _decided(policies, test, seeds, **options):
         rows.setdefault(key, []).append(latency(req, decisions))
     return Latencies({key: np.stack(values) for key, values in rows.items()}, latency(req, test.labels))
+
+
+#: The §5.2 policies whose input statistics :func:`narrow_stats_effect` switches.
+NARROW_MODELS = {"kd_dil": "kd_dil", "baseline_dil": "baseline_dil", "drl": "drl_narrow"}
+
+
+def narrow_stats_effect(test: LabelledDataset, seeds: Iterable[int], **options) -> pd.DataFrame:
+    """Normalised latency (mean over ``seeds``) of the §5.2 models with input statistics
+    fitted on their own narrow training data (the default) and with the exact moments of
+    the wide ranges (the switch). One row per policy of :data:`NARROW_MODELS`; ``options``
+    as in :func:`learned_policy` (``T``, ``train_profile``, ``data_seed``)."""
+    seeds = list(seeds)
+    columns = {}
+    for stats, label in (("fit", "fitted on own data (default)"), ("wide", "wide moments (switch)")):
+        frame = scores(NARROW_MODELS, test, seeds, narrow_stats=stats, **options)
+        columns[label] = frame.groupby("policy", sort=False)["normalized_latency"].mean()
+    return pd.DataFrame(columns)
 
 
 def interval_table(lat: Latencies, metrics: Sequence[str] = uncertainty.METRICS, n_boot: int = uncertainty.N_BOOT,

@@ -426,6 +426,12 @@ def assumption_effects(results: dict) -> dict[int, str]:
     kd, base = _stat(results, "figure6.normalized_latency.kd_dil"), _stat(results, "figure6.normalized_latency.baseline_dil")
     effects[9] = (f"Trained on the narrow set and tested on the wide one, KD-DIL reaches {_fmt(*kd)} and Baseline DIL "
                   f"{_fmt(*base)} (normalised latency).") if kd[0] is not None and base[0] is not None else _pending("4")
+    switch = lookup(results, "figure6.stats_switch") or {}
+    if switch.get("fit") and switch.get("wide"):
+        effects[9] += (" Their inputs are standardised with moments fitted on their own narrow data; with the exact "
+                       "moments of the wide ranges instead (knowledge the §5.2 premise denies them) the normalised "
+                       "latency would be " + ", ".join(f"{name} {switch['wide'][name]:.3g} (not {switch['fit'][name]:.3g})"
+                                                       for name in switch["fit"] if name in switch["wide"]) + ".")
     teacher, student = lookup(results, "params.teacher"), lookup(results, "params.student")
     effects[10] = (f"The stated shapes give {teacher:,} (teacher) and {student:,} (student) parameters, "
                    f"{teacher / paper.PARAMETERS['teacher']:.0%} and {student / paper.PARAMETERS['student']:.0%} of the "
