@@ -12,15 +12,17 @@ from kdoffload import report
 def test_record_merges_by_key(tmp_path):
     report.record("p", {"labels": {"agreement": {"n": 3}}}, tmp_path)
     report.record("p", {"labels": {"per_second": {"dp": 1.5}}}, tmp_path)
-    results = report.record("p", {"labels": {"agreement": {"ilp_vs_dp": 1.0}}}, tmp_path)
+    report.record("p", {"labels": {"agreement": {"ilp_vs_dp": 1.0}}}, tmp_path)
+    results = report.load("p", tmp_path)
     assert results["labels"] == {"agreement": {"n": 3, "ilp_vs_dp": 1.0}, "per_second": {"dp": 1.5}}
     assert json.loads((tmp_path / "p.json").read_text()) == results
     assert results["profile"] == "p"
 
 
 def test_record_converts_numpy_and_non_finite(tmp_path):
-    results = report.record("p", {"a": np.float32(0.5), "b": np.arange(3), "c": math.nan, "d": np.inf,
-                                  "e": np.bool_(True)}, tmp_path)
+    report.record("p", {"a": np.float32(0.5), "b": np.arange(3), "c": math.nan, "d": np.inf,
+                        "e": np.bool_(True)}, tmp_path)
+    results = report.load("p", tmp_path)
     assert results == {"profile": "p", "a": 0.5, "b": [0, 1, 2], "c": None, "d": "inf", "e": True}
 
 
@@ -67,7 +69,8 @@ def test_results_file_is_readable_by_everyone(tmp_path):
 
 
 def test_run_time_records_the_cache_state(tmp_path):
-    results = report.record_run_time("p", "01_x", 12.345, "cold", tmp_path)
+    report.record_run_time("p", "01_x", 12.345, "cold", tmp_path)
+    results = report.load("p", tmp_path)
     assert results["run_times"] == {"01_x": {"seconds": 12.35, "cache": "cold"}}
     with pytest.raises(ValueError, match="cache must be one of .* got cache = 'lukewarm'"):
         report.record_run_time("p", "01_x", 1.0, "lukewarm", tmp_path)

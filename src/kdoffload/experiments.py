@@ -237,6 +237,56 @@ def narrow_stats_effect(test: LabelledDataset, seeds: Iterable[int], **options) 
     return pd.DataFrame(columns)
 
 
+#: Reward-query budgets of the narrow DQN in :func:`dqn_budget_curve` (the paper profile's
+#: default DQN uses 5,000 updates of 32 queries: 160,000).
+DQN_BUDGETS = (1_024, 4_096, 16_384, 65_536, 160_000)
+
+
+def dqn_budget_config(budget: int, train_profile: str = "smoke", hidden: Sequence[int] | None = None):
+    """The narrow DQN's configuration for a budget of ``budget`` simulator reward queries.
+
+    Each update acts on ``env_batch`` requirements, one reward query each, so the budget
+    fixes the number of updates (at least one); validation and target-network intervals
+    shrink with it. ``hidden`` replaces the trunk (e.g. the student's 2 x 32).
+    """
+    from dataclasses import replace
+
+    from .checks import check_count
+    from .drl import DQN_CONFIG
+    from .train import NARROW_STATS, profile_config
+
+    budget = check_count("budget", budget)
+    base = replace(profile_config(DQN_CONFIG, train_profile, "dqn"), stats=NARROW_STATS)
+    updates = max(1, budget // base.env_batch)
+    return replace(base, updates=updates, eval_every=min(base.eval_every, updates),
+                   target_update=min(base.target_update, updates),
+                   hidden=tuple(hidden) if hidden is not None else base.hidden)
+
+
+def dqn_budget_curve(test: LabelledDataset, seeds: Iterable[int], budgets: Sequence[int] = DQN_BUDGETS,
+                     train_profile: str = "smoke", data_seed: int = 0,
+                     hidden: Sequence[int] | None = None) -> pd.DataFrame:
+    """Normalised latency on ``test`` of the narrow DQN trained with each reward-query budget.
+
+    One row per (budget, seed): ``budget`` asked, ``queries`` used (updates x env_batch),
+    ``hidden`` (the trunk, as text), ``seed`` and ``normalized_latency``. Models are
+    cached like every DQN (:func:`kdoffload.drl.train_dqn`).
+    """
+    from .drl import train_dqn
+
+    req = test.requirements
+    rows = []
+    for budget in budgets:
+        config = dqn_budget_config(budget, train_profile, hidden)
+        for seed in seeds:
+            model = train_dqn("narrow", seed=int(seed), config=config, profile=train_profile, data_seed=data_seed)
+            scored = summarize(req, model.decide(req), test.labels)
+            rows.append({"budget": int(budget), "queries": config.updates * config.env_batch,
+                         "hidden": " × ".join(map(str, config.hidden)), "seed": int(seed),
+                         "normalized_latency": scored["normalized_latency"]})
+    return pd.DataFrame(rows)
+
+
 def interval_table(lat: Latencies, metrics: Sequence[str] = uncertainty.METRICS, n_boot: int = uncertainty.N_BOOT,
                    seed: int = 0, level: float = uncertainty.LEVEL) -> pd.DataFrame:
     """One row per (metric, policy): columns metric, policy, mean, std, low, high

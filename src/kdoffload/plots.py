@@ -286,6 +286,29 @@ def training_history(history: pd.DataFrame, metrics: list[str], xlabel: str = "e
 
 
 @_closed
+def budget_curve(curve: pd.DataFrame, bands: dict[str, tuple[float, float, float]]) -> plt.Figure:
+    """Normalised latency of the narrow DQN against its reward-query budget (log axes),
+    mean over seeds with the range over seeds as bars, one line per trunk size; ``bands``
+    maps a label to (mean, low, high) of a policy drawn as a horizontal line in a shaded
+    interval."""
+    fig, ax = plt.subplots()
+    palette = sns.color_palette("colorblind")
+    sns.lineplot(curve, x="queries", y="normalized_latency", hue="hidden", errorbar=("pi", 100), marker="o",
+                 err_style="bars", ax=ax, palette=palette[:curve["hidden"].nunique()])
+    for index, (name, (mean, low, high)) in enumerate(bands.items()):
+        color = palette[3 + index]
+        ax.axhspan(low, high, color=color, alpha=0.2)
+        ax.axhline(mean, color=color, linestyle="--", label=name)
+    ax.set(xscale="log", yscale="log", xlabel="simulator reward queries of the narrow DQN",
+           ylabel="normalised latency (optimal = 1)")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.legend(title="DQN trunk / policy", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+@_closed
 def softening(curves: pd.DataFrame, paper_points: dict) -> plt.Figure:
     """Softened probabilities of the paper's example label against T (Hinton's form, lines)
     with the paper's printed values (red diamonds). ``curves`` has columns T, location, q

@@ -121,14 +121,17 @@ def save(results: dict, profile: str, root: str | os.PathLike | None = None) -> 
     return path
 
 
-def record(profile: str, update: dict, root: str | os.PathLike | None = None) -> dict:
-    """Merge ``update`` into the results of ``profile`` and write the file; returns the new results."""
+def record(profile: str, update: dict, root: str | os.PathLike | None = None) -> None:
+    """Merge ``update`` into the results of ``profile`` and write the file.
+
+    Returns nothing, so a chapter cell ending in ``report.record(...)`` displays nothing;
+    :func:`load` reads the merged results back.
+    """
     if not isinstance(update, dict):
         raise TypeError(f"update must be a dict, got {type(update).__name__}")
     results = merge(load(profile, root), _plain(update))
     results["profile"] = profile
     save(results, profile, root)
-    return results
 
 
 def reset(profile: str, root: str | os.PathLike | None = None) -> None:
@@ -174,7 +177,7 @@ def machine() -> dict[str, object]:
 CACHE_STATES = ("cold", "warm")
 
 
-def record_run_time(profile: str, chapter: str, seconds: float, cache: str, root=None) -> dict:
+def record_run_time(profile: str, chapter: str, seconds: float, cache: str, root=None) -> None:
     """Store the wall-clock time of one chapter and whether the cache was cold (done by ``kdoffload book``).
 
     Parameters
@@ -187,5 +190,5 @@ def record_run_time(profile: str, chapter: str, seconds: float, cache: str, root
     """
     if cache not in CACHE_STATES:
         raise ValueError(f"cache must be one of {CACHE_STATES}, got cache = {cache!r}")
-    return record(profile, {"run_times": {chapter: {"seconds": round(float(seconds), 2), "cache": cache}},
+    record(profile, {"run_times": {chapter: {"seconds": round(float(seconds), 2), "cache": cache}},
                             "run_finished": time.strftime("%Y-%m-%d %H:%M:%S %Z")}, root)
