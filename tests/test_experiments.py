@@ -253,3 +253,18 @@ def test_reading_intervals_match_reading_table():
     assert set(differences["normalisation"]) == set(experiments.NORMALISATIONS.values())
     with pytest.raises(ValueError, match=r"seeds = \[0\]"):
         experiments.reading_intervals(names, [0], 30, n_boot=200)
+
+
+@pytest.mark.parametrize("budget, updates", [(1_024, 32), (160_000, 5_000), (10, 1), (100, 3)])
+def test_dqn_budget_sets_the_updates_from_the_queries(budget, updates):
+    """Each update acts on env_batch = 32 requirements, one reward query each: 1,024 queries are
+    32 updates, 160,000 are 5,000 (the default), fewer than 32 still one update."""
+    config = experiments.dqn_budget_config(budget, "paper")
+    assert config.updates == updates and config.env_batch == 32
+    assert config.eval_every <= updates and config.target_update <= updates
+    assert config.stats == "fit"
+
+
+def test_dqn_budget_rejects_a_bad_budget():
+    with pytest.raises(ValueError, match="budget"):
+        experiments.dqn_budget_config(0)
