@@ -227,3 +227,38 @@ def test_set_cache_dir_moves_the_cache(tmp_path, monkeypatch, label_calls):
     data.set_cache_dir(tmp_path / "one")
     kd.labelled_dataset(50, num_subtasks=2, seed=0, solver="dp")
     assert len(label_calls) == 2
+
+
+# Argument errors ---------------------------------------------------------------------------
+
+NOT_REQUIREMENTS = r"^req must be a kdoffload\.Requirements, got numpy\.ndarray of shape \(3, 6\); make one with kd\.sample"
+
+
+def test_features_and_label_name_an_array_given_for_requirements():
+    req = kd.sample(3, seed=0)
+    with pytest.raises(TypeError, match=NOT_REQUIREMENTS):
+        kd.features(req.E)
+    with pytest.raises(TypeError, match=NOT_REQUIREMENTS):
+        kd.label(req.E, solver="dp")
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: kd.labelled_dataset(10, seed=-1, cache=False), r"seed must be an integer >= 0, got seed = -1$"),
+    (lambda: kd.labelled_dataset(10, seed=1.5, cache=False), r"seed must be an integer >= 0, got seed = 1\.5$"),
+    (lambda: kd.labelled_dataset(10, seed=True, cache=False), r"seed must be an integer >= 0 \(not a bool\), got seed = True$"),
+    (lambda: kd.labelled_dataset(True, cache=False), r"n must be an integer >= 1 \(not a bool\), got n = True$"),
+    (lambda: kd.labelled_dataset(10, num_subtasks=2.0, cache=False),
+     r"num_subtasks must be an integer >= 1, got num_subtasks = 2\.0$"),
+    # Tiny sizes and the temporary cache of ``cache_dir``: a regression costs seconds, not hours.
+    (lambda: kd.paper_datasets(seed=-1, train_size=5, test_size=5, narrow_size=5, solver="dp"),
+     r"seed must be an integer >= 0, got seed = -1$"),
+    (lambda: kd.paper_datasets(train_size=0, test_size=5, narrow_size=5, solver="dp"),
+     r"train_size must be an integer >= 1, got train_size = 0$"),
+    (lambda: kd.paper_datasets(train_size=5, test_size=5, narrow_size=2.5, solver="dp"),
+     r"narrow_size must be an integer >= 1, got narrow_size = 2\.5$"),
+    (lambda: kd.label(kd.sample(3, seed=0), chunk_size=0), r"chunk_size must be an integer >= 1, got chunk_size = 0$"),
+])
+def test_bad_arguments_are_named(call, pattern, cache_dir, label_calls):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+    assert label_calls == []  # refused before any labelling

@@ -285,3 +285,72 @@ def test_solvers_implement_policy():
         assert isinstance(policy, kd.Policy)
     assert {kd.ExhaustiveSearch().name, kd.DynamicProgramming().name, kd.IntegerProgram().name} == {
         "optimal_exhaustive", "optimal_dp", "optimal_ilp"}
+
+
+# Argument errors ---------------------------------------------------------------------------
+
+NOT_REQUIREMENTS = r"^req must be a kdoffload\.Requirements, got numpy\.ndarray of shape \(4, 6\); make one with kd\.sample"
+
+
+@pytest.mark.parametrize("call", [
+    lambda req: kd.solve(req.E),
+    lambda req: kd.solve(req.E, method="exhaustive"),
+    lambda req: kd.solve(req.E, method="ilp"),
+    lambda req: kd.DynamicProgramming().decide(req.E),
+    lambda req: kd.ExhaustiveSearch().decide(req.E),
+    lambda req: kd.IntegerProgram().decide(req.E),
+    lambda req: kd.heuristic("greedy").decide(req.E),
+    lambda req: kd.heuristic("local").decide(req.E),
+    lambda req: kd.heuristic("cloud").decide(req.E),
+    lambda req: kd.heuristic("random").decide(req.E),
+])
+def test_an_array_instead_of_requirements_is_named(call):
+    req = kd.sample(4, seed=0)
+    with pytest.raises(TypeError, match=NOT_REQUIREMENTS):
+        call(req)
+
+
+def test_exhaustive_search_refuses_large_num_subtasks_at_once():
+    import time
+
+    req = kd.sample(1, num_subtasks=30, seed=0)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=(
+            r"^num_subtasks must be <= 12 for exhaustive search, which scores all 3\*\*\|A\| placements "
+            r"\(limit max_placements = 531,441\), got num_subtasks = 30 \(3\*\*30 = 205,891,132,094,649 placements\); "
+            r'use method="dp" or method="ilp"')):
+        kd.solve(req, method="exhaustive")
+    assert time.perf_counter() - start < 2.0  # refused before building anything
+    with pytest.raises(ValueError, match=r"got num_subtasks = 13 \(3\*\*13 = 1,594,323 placements\)"):
+        kd.ExhaustiveSearch().decide(kd.sample(1, num_subtasks=13, seed=0))
+    # The DP solves the same instance immediately.
+    assert kd.solve(req).shape == (1, 30)
+
+
+def test_exhaustive_search_limit_can_be_changed():
+    req = kd.sample(3, num_subtasks=4, seed=1)
+    with pytest.raises(ValueError, match=r"num_subtasks must be <= 3 .*limit max_placements = 27\).*got num_subtasks = 4"):
+        kd.ExhaustiveSearch(max_placements=27).decide(req)
+    np.testing.assert_array_equal(kd.ExhaustiveSearch(max_placements=81).decide(req), kd.solve(req))
+    with pytest.raises(ValueError, match=r"max_placements must be an integer >= 1, got max_placements = 0"):
+        kd.ExhaustiveSearch(max_placements=0)
+    with pytest.raises(ValueError, match=r"max_elements must be an integer >= 1, got max_elements = 1\.5"):
+        kd.ExhaustiveSearch(max_elements=1.5)
+
+
+@pytest.mark.parametrize("seed, pattern", [
+    (-1, r"seed must be an integer >= 0, got seed = -1$"),
+    (1.5, r"seed must be an integer >= 0, got seed = 1\.5$"),
+    (True, r"seed must be an integer >= 0 \(not a bool\), got seed = True$"),
+])
+def test_random_policy_seed_is_checked(seed, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        kd.RandomPolicy(seed=seed)
+    with pytest.raises(ValueError, match=pattern):
+        kd.heuristic("random", seed=seed)
+
+
+@pytest.mark.parametrize("location", [3, -1, True, "edge"])
+def test_fixed_location_rejects_non_locations(location):
+    with pytest.raises(ValueError, match=rf"location must be 0, 1 or 2, got location = {location!r}"):
+        kd.FixedLocation(location)

@@ -235,24 +235,44 @@ def valid_fields(**changes):
 
 
 @pytest.mark.parametrize("changes, pattern", [
-    (dict(E=[[1e9, -5.0]]), r"E must be non-negative, got E\[0, 1\] = -5\.0"),
+    # Cycles and bytes: non-negative (>= 0).
+    (dict(E=[[1e9, -5.0]]), r"E must be non-negative \(>= 0\), got E\[0, 1\] = -5\.0"),
     (dict(E=[[math.nan, 1.0]]), r"E must not be NaN, got E\[0, 0\] = nan"),
     (dict(E=[[math.inf, 1.0]]), r"E must be finite, got E\[0, 0\] = inf"),
-    (dict(D=[[1e6, -1.0, 1e6]]), r"D must be non-negative, got D\[0, 1\] = -1\.0"),
+    (dict(D=[[1e6, -1.0, 1e6]]), r"D must be non-negative \(>= 0\), got D\[0, 1\] = -1\.0"),
     (dict(D=[[1e6, 1e6, math.nan]]), r"D must not be NaN, got D\[0, 2\] = nan"),
-    (dict(p1=[-1e9]), r"p1 must be non-negative, got p1\[0\] = -1000000000\.0"),
+    (dict(D=[[1e6, 1e6, -math.inf]]), r"D must be finite, got D\[0, 2\] = -inf"),
+    # Hz and bytes/s: positive (> 0), one message for zero and for negatives.
+    (dict(p1=[-1e9]), r"p1 must be positive \(> 0\), got p1\[0\] = -1000000000\.0"),
     (dict(p2=[math.nan]), r"p2 must not be NaN, got p2\[0\] = nan"),
-    (dict(p1=[0.0]), r"p1 must be positive, got p1\[0\] = 0\.0"),
-    (dict(p2=[0.0]), r"p2 must be positive, got p2\[0\] = 0\.0"),
-    (dict(b1=[0.0]), r"b1 must be positive, got b1\[0\] = 0\.0"),
-    (dict(b2=[0.0]), r"b2 must be positive, got b2\[0\] = 0\.0"),
-    (dict(b1=[-3.0]), r"b1 must be non-negative, got b1\[0\] = -3\.0"),
+    (dict(p1=[0.0]), r"p1 must be positive \(> 0\), got p1\[0\] = 0\.0"),
+    (dict(p2=[0.0]), r"p2 must be positive \(> 0\), got p2\[0\] = 0\.0"),
+    (dict(p2=[-1.0]), r"p2 must be positive \(> 0\), got p2\[0\] = -1\.0"),
+    (dict(b1=[0.0]), r"b1 must be positive \(> 0\), got b1\[0\] = 0\.0"),
+    (dict(b2=[0.0]), r"b2 must be positive \(> 0\), got b2\[0\] = 0\.0"),
+    (dict(b1=[-3.0]), r"b1 must be positive \(> 0\), got b1\[0\] = -3\.0"),
+    (dict(b2=[-0.5]), r"b2 must be positive \(> 0\), got b2\[0\] = -0\.5"),
     (dict(b2=[math.nan]), r"b2 must not be NaN, got b2\[0\] = nan"),
-    (dict(D=[[1e6, 1e6]]), r"D must have shape \(n, \|A\| \+ 1\) = \(1, 3\).*got \(1, 2\)"),
-    (dict(D=[[1e6, 1e6, 1e6], [1e6, 1e6, 1e6]]), r"D must have shape .*\(1, 3\).*got \(2, 3\)"),
-    (dict(p1=[1e9, 1e9]), r"p1 must have shape \(n,\) = \(1,\).*got \(2,\)"),
-    (dict(b2=[[2e6]]), r"b2 must be a 1-d array, got shape \(1, 1\)"),
-    (dict(E=[1e9, 2e9]), r"E must be a 2-d array, got shape \(2,\)"),
+    (dict(b1=[math.inf]), r"b1 must be finite, got b1\[0\] = inf"),
+    # Shapes: the field that is wrong, the shape expected and the shape given.
+    (dict(D=[[1e6, 1e6]]), r"E and D disagree on \|A\|: E must have shape \(n, \|A\|\) and D shape \(n, \|A\| \+ 1\), "
+                           r"got E\.shape = \(1, 2\) \(\|A\| = 2\) and D\.shape = \(1, 2\) \(\|A\| = 1\)$"),
+    (dict(E=[[1e9, 2e9, 3e9]]), r"E and D disagree on \|A\|: .*got E\.shape = \(1, 3\) \(\|A\| = 3\) "
+                                r"and D\.shape = \(1, 3\) \(\|A\| = 2\)$"),
+    (dict(E=[[1e9, 2e9], [1e9, 2e9]]), r"^E must have shape \(n, \|A\|\) = \(1, 2\) \(n = 1 like D, p1, p2, b1, b2\), "
+                                       r"got E\.shape = \(2, 2\)$"),
+    (dict(D=[[1e6, 1e6, 1e6], [1e6, 1e6, 1e6]]), r"^D must have shape \(n, \|A\| \+ 1\) = \(1, 3\) "
+                                                 r"\(n = 1 like E, p1, p2, b1, b2\), got D\.shape = \(2, 3\)$"),
+    (dict(p1=[1e9, 1e9]), r"^p1 must have shape \(n,\) = \(1,\) \(n = 1 like E, D, p2, b1, b2\), got p1\.shape = \(2,\)$"),
+    (dict(b2=[]), r"^b2 must have shape \(n,\) = \(1,\) .*got b2\.shape = \(0,\)$"),
+    (dict(E=[[1.0, 1.0]] * 3, D=[[1.0] * 3] * 3, p1=[1.0] * 3),
+     r"^E, D, p1, p2, b1 and b2 must have the same number of rows n, got E\.shape = \(3, 2\), D\.shape = \(3, 3\), "
+     r"p1\.shape = \(3,\), p2\.shape = \(1,\), b1\.shape = \(1,\), b2\.shape = \(1,\)$"),
+    (dict(b2=[[2e6]]), r"b2 must be a 1-d array of shape \(n,\), got b2\.shape = \(1, 1\)"),
+    (dict(p1=1e9), r"p1 must be a 1-d array of shape \(n,\), got p1\.shape = \(\)"),
+    (dict(E=[1e9, 2e9]), r"E must be a 2-d array of shape \(n, \|A\|\), got E\.shape = \(2,\)"),
+    (dict(D=[1e6, 1e6, 1e6]), r"D must be a 2-d array of shape \(n, \|A\| \+ 1\), got D\.shape = \(3,\)"),
+    (dict(E=[["a", "b"]]), r"E must be a 2-d array of numbers of shape \(n, \|A\|\), got E = \[\['a', 'b'\]\]"),
     (dict(E=np.zeros((1, 0)), D=np.zeros((1, 1))), r"E must have at least one subtask, got \|A\| = 0"),
     (dict(E=np.zeros((0, 2)), D=np.zeros((0, 3)), p1=[], p2=[], b1=[], b2=[]),
      r"E must hold at least one requirement, got n = 0"),
@@ -265,8 +285,41 @@ def test_bad_requirements(changes, pattern):
 def test_zero_bandwidth_in_a_later_row_is_named():
     fields = dict(E=[[1.0], [1.0]], D=[[1.0, 1.0], [1.0, 1.0]], p1=[1.0, 1.0], p2=[1.0, 1.0],
                   b1=[1.0, 0.0], b2=[1.0, 1.0])
-    with pytest.raises(ValueError, match=r"b1 must be positive, got b1\[1\] = 0\.0"):
+    with pytest.raises(ValueError, match=r"b1 must be positive \(> 0\), got b1\[1\] = 0\.0"):
         kd.Requirements(**fields)
+
+
+def test_zero_cycles_and_bytes_are_allowed():
+    # E and D are non-negative: a subtask of 0 cycles, an empty input or output is fine.
+    req = kd.Requirements(**valid_fields(E=[[0.0, 0.0]], D=[[0.0, 0.0, 0.0]]))
+    assert kd.latency(req, [[2, 2]])[0] == 0.0
+
+
+def test_requirements_docstring_states_the_rules_and_units():
+    doc = " ".join(kd.Requirements.__doc__.split())
+    for text in ("CPU cycles; finite and non-negative (>= 0)", "bytes; finite and non-negative (>= 0)",
+                 "Hz; finite and positive (> 0)", "bytes/s; finite and positive (> 0)"):
+        assert text in doc, text
+
+
+@pytest.mark.parametrize("call", [
+    lambda req: kd.latency(req.E, [[0, 0]]),
+    lambda req: kd.energy(req.E, [[0, 0]]),
+    lambda req: kd.cost(req.E, [[0, 0]]),
+    lambda req: kd.cost_tensors(req.E),
+])
+def test_arrays_instead_of_requirements_are_named(call):
+    req = kd.Requirements(**valid_fields())
+    with pytest.raises(TypeError, match=r"^req must be a kdoffload\.Requirements, got numpy\.ndarray of shape \(1, 2\); "
+                                        r"make one with kd\.sample\(\.\.\.\) or kd\.Requirements\(E=\.\.\."):
+        call(req)
+
+
+def test_dict_instead_of_requirements_is_named():
+    req = kd.Requirements(**valid_fields())
+    with pytest.raises(TypeError, match=r"req must be a kdoffload\.Requirements, got dict with keys "
+                                        r"\['E', 'D', 'p1', 'p2', 'b1', 'b2'\]"):
+        kd.latency(req.as_dict(), [[0, 0]])
 
 
 @pytest.mark.parametrize("decisions, pattern", [
@@ -274,9 +327,9 @@ def test_zero_bandwidth_in_a_later_row_is_named():
     ([[-1, 0]], r"decisions must be in \{0, 1, 2\}, got decisions\[0, 0\] = -1"),
     ([[0.5, 0]], r"decisions must be in \{0, 1, 2\}, got decisions\[0, 0\] = 0\.5"),
     ([[0, math.nan]], r"decisions must be in \{0, 1, 2\}, got decisions\[0, 1\] = nan"),
-    ([[0, 1, 2]], r"decisions must have shape \(n, \|A\|\) = \(1, 2\), got \(1, 3\)"),
-    ([0, 1], r"decisions must have shape \(n, \|A\|\) = \(1, 2\), got \(2,\)"),
-    ([[0, 1], [1, 0]], r"decisions must have shape .*\(1, 2\), got \(2, 2\)"),
+    ([[0, 1, 2]], r"decisions must have shape \(n, \|A\|\) = \(1, 2\), got decisions\.shape = \(1, 3\)"),
+    ([0, 1], r"decisions must have shape \(n, \|A\|\) = \(1, 2\), got decisions\.shape = \(2,\)"),
+    ([[0, 1], [1, 0]], r"decisions must have shape .*\(1, 2\), got decisions\.shape = \(2, 2\)"),
     ([["a", "b"]], r"decisions must be integers in \{0, 1, 2\}, got dtype <U1"),
 ])
 def test_bad_decisions(decisions, pattern):
@@ -287,32 +340,39 @@ def test_bad_decisions(decisions, pattern):
 
 def test_unknown_names():
     req = kd.Requirements(**valid_fields())
-    with pytest.raises(ValueError, match=r"unknown preset 'medium'; choose one of \['narrow', 'wide'\]"):
+    with pytest.raises(ValueError, match=r"preset must be one of \['narrow', 'wide'\], got preset = 'medium'$"):
         kd.sample(10, preset="medium")
-    with pytest.raises(ValueError, match=r"unknown method 'simplex'; choose one of \['dp', 'exhaustive', 'ilp'\]"):
+    with pytest.raises(ValueError, match=r"method must be one of \['dp', 'exhaustive', 'ilp'\], got method = 'simplex'$"):
         kd.solve(req, method="simplex")
-    with pytest.raises(ValueError, match=r"unknown solver 'greedy'; choose one of \['dp', 'exhaustive', 'ilp'\]"):
+    with pytest.raises(ValueError, match=r"solver must be one of \['dp', 'exhaustive', 'ilp'\], got solver = 'greedy'$"):
         kd.labelled_dataset(10, solver="greedy", cache=False)
-    with pytest.raises(ValueError, match=r"unknown solver 'lp'"):
+    with pytest.raises(ValueError, match=r"solver must be one of .*, got solver = 'lp'$"):
         kd.label(req, solver="lp")
-    with pytest.raises(ValueError, match=r"unknown preset 'medium'"):
+    with pytest.raises(ValueError, match=r"preset must be one of .*, got preset = 'medium'$"):
         kd.labelled_dataset(10, preset="medium", cache=False)
-    with pytest.raises(ValueError, match=r"unknown objective 'throughput'; choose one of \['energy', 'latency', 'weighted'\]"):
+    with pytest.raises(ValueError, match=r"objective must be one of \['energy', 'latency', 'weighted'\], "
+                                         r"got objective = 'throughput'$"):
         kd.solve(req, objective="throughput")
-    with pytest.raises(ValueError, match=r"unknown objective 'throughput'"):
+    with pytest.raises(ValueError, match=r"objective must be one of .*, got objective = 'throughput'$"):
         kd.cost(req, [[0, 0]], objective="throughput")
-    with pytest.raises(ValueError, match=r"unknown objective 'throughput'"):
+    with pytest.raises(ValueError, match=r"objective must be one of .*, got objective = 'throughput'$"):
         kd.cost_tensors(req, objective="throughput")
-    with pytest.raises(ValueError, match=r"unknown objective 'throughput'"):
+    with pytest.raises(ValueError, match=r"objective must be one of .*, got objective = 'throughput'$"):
         kd.labelled_dataset(10, objective="throughput", cache=False)
-    with pytest.raises(ValueError, match=r"unknown heuristic 'smart'"):
+    with pytest.raises(ValueError, match=r"heuristic must be one of \['cloud', 'edge', 'greedy', 'local', 'random'\], "
+                                         r"got heuristic = 'smart'$"):
         kd.heuristic("smart")
 
 
-@pytest.mark.parametrize("weight", [-0.1, 1.5, math.nan])
-def test_bad_weight(weight):
+@pytest.mark.parametrize("weight, pattern", [
+    (-0.1, r"weight must be in \[0, 1\], got weight = -0\.1$"),
+    (1.5, r"weight must be in \[0, 1\], got weight = 1\.5$"),
+    (math.nan, r"weight must be in \[0, 1\], got weight = nan$"),
+    ("0.5", r"weight must be a number in \[0, 1\], got weight = '0\.5'$"),
+])
+def test_bad_weight(weight, pattern):
     req = kd.Requirements(**valid_fields())
-    with pytest.raises(ValueError, match=r"weight must be in \[0, 1\], got weight = "):
+    with pytest.raises(ValueError, match=pattern):
         kd.cost(req, [[0, 0]], objective="weighted", weight=weight)
 
 
@@ -322,9 +382,35 @@ def test_bad_weight(weight):
     (lambda: kd.sample(0), r"n must be an integer >= 1, got n = 0"),
     (lambda: kd.sample(-5), r"n must be an integer >= 1, got n = -5"),
     (lambda: kd.sample(2.5), r"n must be an integer >= 1, got n = 2\.5"),
+    (lambda: kd.sample(10.0), r"n must be an integer >= 1, got n = 10\.0"),
+    (lambda: kd.sample(True), r"n must be an integer >= 1 \(not a bool\), got n = True"),
+    (lambda: kd.sample("10"), r"n must be an integer >= 1, got n = '10'"),
+    (lambda: kd.sample(10, num_subtasks=1.5), r"num_subtasks must be an integer >= 1, got num_subtasks = 1\.5"),
+    (lambda: kd.sample(10, num_subtasks=True), r"num_subtasks must be an integer >= 1 \(not a bool\), got num_subtasks = True"),
+    (lambda: kd.sample(10, seed=-1), r"seed must be an integer >= 0, got seed = -1$"),
+    (lambda: kd.sample(10, seed=1.5), r"seed must be an integer >= 0, got seed = 1\.5$"),
+    (lambda: kd.sample(10, seed=True), r"seed must be an integer >= 0 \(not a bool\), got seed = True$"),
+    (lambda: kd.sample(10, seed="0"), r"seed must be an integer >= 0, got seed = '0'$"),
+    (lambda: kd.sample(10, seed=np.int64(-3)), r"seed must be an integer >= 0, got seed = -3$"),
     (lambda: kd.labelled_dataset(0, cache=False), r"n must be an integer >= 1, got n = 0"),
     (lambda: kd.labelled_dataset(10, num_subtasks=0, cache=False), r"num_subtasks must be an integer >= 1"),
 ])
 def test_bad_counts(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+def test_numpy_integers_are_accepted_and_sampling_is_unchanged():
+    same = kd.sample(np.int64(5), num_subtasks=np.int32(3), seed=np.uint32(9))
+    reference = kd.sample(5, num_subtasks=3, seed=9)
+    for name in FIELDS:
+        assert getattr(same, name).tobytes() == getattr(reference, name).tobytes()
+
+
+def test_seeded_sample_values_are_pinned():
+    # Values printed by the package before the argument checks moved to kdoffload.checks:
+    # seeded sampling must keep giving exactly these numbers.
+    req = kd.sample(3, num_subtasks=2, seed=0)
+    assert req.E.tolist() == [[726076625.3570914, 1460426572.4722595], [1918052952.1276107, 1966944728.942942],
+                              [373459521.5994551, 174488845.44455647]]
+    assert req.b2.tolist() == [1153844.6655562385, 1848967.3372143498, 8370.192632366903]

@@ -31,11 +31,12 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from tqdm import tqdm
 
 from . import __version__
+from .progress import bar, progress_enabled  # noqa: F401 - progress_enabled is imported from here
+from .checks import check_choice, check_count, check_int
 from .solvers import EXACT_SOLVERS
-from .system import OBJECTIVES, PRESETS, Requirements, check_choice, check_count, sample
+from .system import OBJECTIVES, PRESETS, Requirements, check_requirements, sample
 
 #: Divisors of the "range" feature scaling: the upper ends of the wide (§5.1) ranges,
 #: so every wide-preset feature lies in [0, 1] and narrow samples are scaled identically.
@@ -44,13 +45,6 @@ FEATURE_SCALE = {name: high for name, (low, high) in PRESETS["wide"].items()}
 memory = joblib.Memory(
     os.environ.get("KDOFFLOAD_CACHE_DIR", Path.home() / ".cache" / "kdoffload"), verbose=0
 )
-
-
-def progress_enabled(progress: bool | None) -> bool:
-    """``progress`` if given, else False when ``KDOFFLOAD_PROGRESS=0`` is set, else True."""
-    if progress is not None:
-        return bool(progress)
-    return os.environ.get("KDOFFLOAD_PROGRESS", "1") != "0"
 
 
 def feature_width(num_subtasks: int) -> int:
@@ -65,6 +59,7 @@ def features(req: Requirements) -> np.ndarray:
     (:data:`FEATURE_SCALE`), a fixed scaling that needs no fitting and maps the
     wide preset into [0, 1].
     """
+    req = check_requirements(req)
     columns = [
         req.E / FEATURE_SCALE["E"],
         req.D / FEATURE_SCALE["D"],
@@ -116,8 +111,9 @@ def label(req: Requirements, solver: str = "ilp", objective: str = "latency", we
     chunk_size : int
         Requirements per task (and per CBC model for "ilp").
     progress : bool or None
-        Show a tqdm bar over chunks (None: on unless ``KDOFFLOAD_PROGRESS=0``).
+        Show a bar over chunks (None: see :mod:`kdoffload.progress`).
     """
+    req = check_requirements(req)
     check_choice("solver", solver, EXACT_SOLVERS)
     chunk_size = check_count("chunk_size", chunk_size)
     policy = EXACT_SOLVERS[solver](objective=objective, weight=weight, output_return=output_return)
@@ -126,9 +122,8 @@ def label(req: Requirements, solver: str = "ilp", objective: str = "latency", we
         return policy.decide(req)
     tasks = (joblib.delayed(policy.decide)(req.take(slice(s, s + chunk_size))) for s in starts)
     results = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
-    bar = tqdm(results, total=len(starts), desc=f"labels ({solver})", unit="chunk",
-               disable=not progress_enabled(progress))
-    return np.concatenate(list(bar), axis=0)
+    chunks = bar(results, progress=progress, total=len(starts), desc=f"labels ({solver})", unit="chunk")
+    return np.concatenate(list(chunks), axis=0)
 
 
 def _build_dataset(n, preset, num_subtasks, seed, solver, objective, weight, output_return, version,
@@ -163,6 +158,7 @@ def labelled_dataset(n: int, preset: str = "wide", num_subtasks: int = 6, seed: 
     """
     check_count("n", n)
     check_count("num_subtasks", num_subtasks)
+    check_int("seed", seed, minimum=0)
     check_choice("preset", preset, PRESETS)
     check_choice("solver", solver, EXACT_SOLVERS)
     check_choice("objective", objective, OBJECTIVES)
@@ -179,6 +175,9 @@ def paper_datasets(seed: int = 0, train_size: int = 100_000, test_size: int = 10
     ``numpy.random.SeedSequence``, so the sets never share samples. ``options`` go to
     :func:`labelled_dataset` (solver, num_subtasks, output_return, ...).
     """
+    check_int("seed", seed, minimum=0)
+    for name, size in (("train_size", train_size), ("test_size", test_size), ("narrow_size", narrow_size)):
+        check_count(name, size)
     seeds = [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(3)]
     return {
         "train": labelled_dataset(train_size, "wide", seed=seeds[0], **options),

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from .system import (
-    DEVICE, NUM_LOCATIONS, OBJECTIVES, Requirements, check_choice, cost_tensors,
-)
+from .checks import check_choice, check_count, check_int
+from .system import DEVICE, NUM_LOCATIONS, OBJECTIVES, Requirements, check_requirements, cost_tensors
 
 #: Decisions whose cost is within this relative distance of the optimum count as ties.
 TIE_RTOL = 1e-9
@@ -74,12 +73,40 @@ class ExhaustiveSearch(CostPolicy):
 
     ``max_elements`` bounds the (instances x decisions) cost matrix of one chunk, so
     memory stays at about ``8 * max_elements`` bytes whatever n is.
+
+    ``max_placements`` (default 3**12 = 531,441) bounds 3**|A|: a larger |A| is refused
+    at once with a ValueError pointing to :class:`DynamicProgramming` or
+    :class:`IntegerProgram`, which find the same optimum. (At |A| = 12 scoring one
+    instance already takes about a second and the table of decisions about 50 MB; at
+    |A| = 30 it could never be built.)
     """
 
     max_elements: int = 1 << 22
     name: str = "optimal_exhaustive"
+    max_placements: int = NUM_LOCATIONS ** 12
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_count("max_elements", self.max_elements)
+        check_count("max_placements", self.max_placements)
+
+    def check_size(self, num_subtasks: int) -> None:
+        """A ValueError if 3**num_subtasks placements exceed ``max_placements``."""
+        placements = NUM_LOCATIONS ** num_subtasks
+        if placements > self.max_placements:
+            largest = 0
+            while NUM_LOCATIONS ** (largest + 1) <= self.max_placements:
+                largest += 1
+            raise ValueError(
+                f"num_subtasks must be <= {largest} for exhaustive search, which scores all 3**|A| placements "
+                f"(limit max_placements = {self.max_placements:,}), got num_subtasks = {num_subtasks} "
+                f"(3**{num_subtasks} = {placements:,} placements); use method=\"dp\" or method=\"ilp\" "
+                f"(DynamicProgramming or IntegerProgram), which find the same optimum"
+            )
 
     def decide(self, req: Requirements) -> np.ndarray:
+        req = check_requirements(req)
+        self.check_size(req.num_subtasks)
         computation, transfer = self.tensors(req)
         decisions = all_decisions(req.num_subtasks)
         chunk = max(1, self.max_elements // len(decisions))
@@ -110,6 +137,7 @@ class DynamicProgramming(CostPolicy):
     name: str = "optimal_dp"
 
     def decide(self, req: Requirements) -> np.ndarray:
+        req = check_requirements(req)
         if req.n <= self.chunk_size:
             return self._decide_block(*self.tensors(req))
         result = np.empty((req.n, req.num_subtasks), dtype=np.int64)
@@ -179,6 +207,7 @@ class IntegerProgram(CostPolicy):
     name: str = "optimal_ilp"
 
     def decide(self, req: Requirements) -> np.ndarray:
+        req = check_requirements(req)
         computation, transfer = self.tensors(req)
         result = np.empty((req.n, req.num_subtasks), dtype=np.int64)
         for start in range(0, req.n, self.batch_size):
@@ -261,6 +290,7 @@ class Greedy(CostPolicy):
     name: str = "greedy"
 
     def decide(self, req: Requirements) -> np.ndarray:
+        req = check_requirements(req)
         computation, transfer = self.tensors(req)
         rows = np.arange(req.n)
         previous = np.full(req.n, DEVICE)
@@ -278,11 +308,13 @@ class FixedLocation:
     name: str = ""
 
     def __post_init__(self):
-        if self.location not in (0, 1, 2):
+        if isinstance(self.location, (bool, np.bool_)) or self.location not in (0, 1, 2):
             raise ValueError(f"location must be 0, 1 or 2, got location = {self.location!r}")
+        self.location = int(self.location)
         self.name = self.name or ("local", "edge", "cloud")[self.location]
 
     def decide(self, req: Requirements) -> np.ndarray:
+        req = check_requirements(req)
         return np.full((req.n, req.num_subtasks), self.location, dtype=np.int64)
 
 
@@ -294,7 +326,11 @@ class RandomPolicy:
     seed: int = 0
     name: str = "random"
 
+    def __post_init__(self):
+        check_int("seed", self.seed, minimum=0)
+
     def decide(self, req: Requirements) -> np.ndarray:
+        req = check_requirements(req)
         return np.random.default_rng(self.seed).integers(0, NUM_LOCATIONS, size=(req.n, req.num_subtasks))
 
 
@@ -303,7 +339,12 @@ EXACT_SOLVERS = {"exhaustive": ExhaustiveSearch, "dp": DynamicProgramming, "ilp"
 
 def solve(req: Requirements, method: str = "dp", objective: str = "latency", weight: float = 0.5,
           output_return: bool = True) -> np.ndarray:
-    """Optimal decisions (n, |A|) by ``method`` in {"dp", "exhaustive", "ilp"}."""
+    """Optimal decisions (n, |A|) by ``method`` in {"dp", "exhaustive", "ilp"}.
+
+    ``req`` must be a :class:`~kdoffload.Requirements`; ``"exhaustive"`` refuses
+    |A| > 12 (see :class:`ExhaustiveSearch`).
+    """
+    req = check_requirements(req)
     solver = EXACT_SOLVERS[check_choice("method", method, EXACT_SOLVERS)]
     return solver(objective=objective, weight=weight, output_return=output_return).decide(req)
 

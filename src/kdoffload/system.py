@@ -17,9 +17,15 @@ Units: cycles, Hz, bytes, bytes/s, seconds, joules. MB = 10**6 bytes.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+
+# check_count and check_choice are re-exported: other modules import them from here.
+from .checks import (  # noqa: F401
+    check_choice, check_count, check_in_range, check_int, check_nonnegative_array, check_positive_array, describe,
+)
 
 DEVICE, EDGE, CLOUD = 0, 1, 2
 NUM_LOCATIONS = 3
@@ -65,20 +71,31 @@ ENERGY_CONSTANTS = {
 }
 
 
-def _check_array(name: str, value, ndim: int) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-d array, got shape {array.shape}")
-    if np.isnan(array).any():
-        index = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
-        raise ValueError(f"{name} must not be NaN, got {name}{list(index)} = nan")
-    if np.isinf(array).any():
-        index = tuple(int(i) for i in np.argwhere(np.isinf(array))[0])
-        raise ValueError(f"{name} must be finite, got {name}{list(index)} = {array[index]}")
-    if (array < 0).any():
-        index = tuple(int(i) for i in np.argwhere(array < 0)[0])
-        raise ValueError(f"{name} must be non-negative, got {name}{list(index)} = {array[index]}")
-    return array
+#: The six fields of a requirement and the shapes they must have.
+FIELD_SHAPES = {"E": "(n, |A|)", "D": "(n, |A| + 1)", "p1": "(n,)", "p2": "(n,)", "b1": "(n,)", "b2": "(n,)"}
+
+
+def _expected_shape(name: str, n: int, array: np.ndarray) -> tuple[int, ...]:
+    """The shape ``name`` should have with ``n`` rows, keeping its own number of columns."""
+    return (n, array.shape[1]) if array.ndim == 2 else (n,)
+
+
+def _check_rows(arrays: dict[str, np.ndarray]) -> int:
+    """The number of rows n shared by the six fields, or a ValueError naming the odd one out."""
+    rows = {name: array.shape[0] for name, array in arrays.items()}
+    counts = Counter(rows.values())
+    if len(counts) == 1:
+        return next(iter(counts))
+    (n, votes), (_, runner_up) = counts.most_common(2)
+    if votes == runner_up:  # no clear majority: list every shape
+        given = ", ".join(f"{name}.shape = {array.shape}" for name, array in arrays.items())
+        raise ValueError(f"E, D, p1, p2, b1 and b2 must have the same number of rows n, got {given}")
+    name = next(name for name in arrays if rows[name] != n)
+    agreeing = ", ".join(other for other in arrays if rows[other] == n)
+    raise ValueError(
+        f"{name} must have shape {FIELD_SHAPES[name]} = {_expected_shape(name, n, arrays[name])} "
+        f"(n = {n} like {agreeing}), got {name}.shape = {arrays[name].shape}"
+    )
 
 
 @dataclass(frozen=True)
@@ -88,14 +105,25 @@ class Requirements:
     Parameters
     ----------
     E : array (n, |A|)
-        Computation of each subtask, CPU cycles (>= 0).
+        Computation of each subtask, CPU cycles; finite and non-negative (>= 0): a
+        subtask of 0 cycles costs no computation time anywhere.
     D : array (n, |A| + 1)
-        Data sizes in bytes (>= 0). ``D[:, 0]`` is the task input (generated on the
-        device), ``D[:, t]`` the input of subtask t, ``D[:, |A|]`` the task output.
+        Data sizes, bytes; finite and non-negative (>= 0). ``D[:, 0]`` is the task
+        input (generated on the device), ``D[:, t]`` the input of subtask t,
+        ``D[:, |A|]`` the task output.
     p1, p2 : array (n,)
-        CPU frequency of the end device and of the edge server, Hz (> 0).
+        CPU frequency of the end device and of the edge server, Hz; finite and
+        positive (> 0), since computation time is ``E / p``.
     b1, b2 : array (n,)
-        Bandwidth device<->edge and edge<->cloud, bytes/s (> 0).
+        Bandwidth device<->edge and edge<->cloud, bytes/s; finite and positive (> 0),
+        since transfer time is ``D / b``.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, the rule and the value that breaks it, e.g.
+        ``b1 must be positive (> 0), got b1[3] = 0.0`` or
+        ``E must have shape (n, |A|) = (2, 6) (n = 2 like D, p1, p2, b1, b2), got E.shape = (3, 6)``.
     """
 
     E: np.ndarray
@@ -106,27 +134,22 @@ class Requirements:
     b2: np.ndarray
 
     def __post_init__(self):
-        E = _check_array("E", self.E, 2)
-        D = _check_array("D", self.D, 2)
-        n, num_subtasks = E.shape
+        arrays = {}
+        for name, shape in FIELD_SHAPES.items():
+            check = check_nonnegative_array if name in ("E", "D") else check_positive_array
+            arrays[name] = check(name, getattr(self, name), 2 if name in ("E", "D") else 1, shape)
+        n = _check_rows(arrays)
+        E, D = arrays["E"], arrays["D"]
+        if D.shape[1] != E.shape[1] + 1:
+            raise ValueError(
+                f"E and D disagree on |A|: E must have shape (n, |A|) and D shape (n, |A| + 1), "
+                f"got E.shape = {E.shape} (|A| = {E.shape[1]}) and D.shape = {D.shape} (|A| = {D.shape[1] - 1})"
+            )
         if n < 1:
             raise ValueError(f"E must hold at least one requirement, got n = {n}")
-        if num_subtasks < 1:
-            raise ValueError(f"E must have at least one subtask, got |A| = {num_subtasks}")
-        if D.shape != (n, num_subtasks + 1):
-            raise ValueError(
-                f"D must have shape (n, |A| + 1) = {(n, num_subtasks + 1)} to match E {E.shape}, "
-                f"got {D.shape}"
-            )
-        object.__setattr__(self, "E", E)
-        object.__setattr__(self, "D", D)
-        for name in ("p1", "p2", "b1", "b2"):
-            array = _check_array(name, getattr(self, name), 1)
-            if array.shape != (n,):
-                raise ValueError(f"{name} must have shape (n,) = {(n,)} to match E, got {array.shape}")
-            if (array == 0).any():
-                index = int(np.argmax(array == 0))
-                raise ValueError(f"{name} must be positive, got {name}[{index}] = 0.0")
+        if E.shape[1] < 1:
+            raise ValueError(f"E must have at least one subtask, got |A| = {E.shape[1]}")
+        for name, array in arrays.items():
             object.__setattr__(self, name, array)
 
     @property
@@ -156,18 +179,14 @@ class Requirements:
         return {name: getattr(self, name) for name in ("E", "D", "p1", "p2", "b1", "b2")}
 
 
-def check_count(name: str, value) -> int:
-    """``value`` as an int >= 1, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {name} = {value!r}")
-    return int(value)
-
-
-def check_choice(name: str, value, choices) -> str:
-    """``value`` if it is one of ``choices``, else a ValueError listing them."""
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(choices)}")
-    return value
+def check_requirements(req, name: str = "req") -> Requirements:
+    """``req`` if it is a :class:`Requirements`, else a TypeError saying what was given."""
+    if isinstance(req, Requirements):
+        return req
+    raise TypeError(
+        f"{name} must be a kdoffload.Requirements, got {describe(req)}; make one with kd.sample(...) "
+        f"or kd.Requirements(E=..., D=..., p1=..., p2=..., b1=..., b2=...)"
+    )
 
 
 def sample(n: int, preset: str = "wide", num_subtasks: int = 6, seed: int = 0) -> Requirements:
@@ -182,7 +201,7 @@ def sample(n: int, preset: str = "wide", num_subtasks: int = 6, seed: int = 0) -
     num_subtasks : int
         |A| (>= 1); the paper uses 6.
     seed : int
-        Seed of the ``numpy.random.Generator``; the same seed gives identical arrays.
+        Seed (>= 0) of the ``numpy.random.Generator``; the same seed gives identical arrays.
 
     Notes
     -----
@@ -192,6 +211,7 @@ def sample(n: int, preset: str = "wide", num_subtasks: int = 6, seed: int = 0) -
     """
     n = check_count("n", n)
     num_subtasks = check_count("num_subtasks", num_subtasks)
+    seed = check_int("seed", seed, minimum=0)
     ranges = PRESETS[check_choice("preset", preset, PRESETS)]
     rng = np.random.default_rng(seed)
     shapes = {"E": (n, num_subtasks), "D": (n, num_subtasks + 1), "p1": (n,), "p2": (n,), "b1": (n,), "b2": (n,)}
@@ -208,6 +228,7 @@ def hop_matrix(req: Requirements) -> np.ndarray:
     ``[i, j]`` is 0 on the diagonal, ``1/b1`` device<->edge, ``1/b2`` edge<->cloud and
     ``1/b1 + 1/b2`` device<->cloud (relayed through the edge).
     """
+    req = check_requirements(req)
     inv_b1, inv_b2 = 1.0 / req.b1, 1.0 / req.b2
     matrix = np.zeros((req.n, NUM_LOCATIONS, NUM_LOCATIONS))
     matrix[:, DEVICE, EDGE] = matrix[:, EDGE, DEVICE] = inv_b1
@@ -266,14 +287,14 @@ def cost_tensors(
     The cost of a decision ``I`` is ``sum_t computation[t, I_t] + transfer[0, 0, I_0] +
     sum_{t=1}^{|A|-1} transfer[t, I_{t-1}, I_t] + transfer[|A|, I_{|A|-1}, 0]``.
     """
+    req = check_requirements(req)
     check_choice("objective", objective, OBJECTIVES)
     if objective == "latency":
         computation, transfer = _latency_tensors(req)
     elif objective == "energy":
         computation, transfer = _energy_tensors(req)
     else:
-        if not 0.0 <= weight <= 1.0 or np.isnan(weight):
-            raise ValueError(f"weight must be in [0, 1], got weight = {weight!r}")
+        weight = check_in_range("weight", weight, 0.0, 1.0)
         latency_comp, latency_transfer = _latency_tensors(req)
         energy_comp, energy_transfer = _energy_tensors(req)
         computation = weight * latency_comp + (1 - weight) * energy_comp
@@ -285,9 +306,11 @@ def cost_tensors(
 
 def check_decisions(decisions, req: Requirements) -> np.ndarray:
     """``decisions`` as an int64 array of shape (n, |A|) with values in {0, 1, 2}."""
+    req = check_requirements(req)
     array = np.asarray(decisions)
     if array.shape != (req.n, req.num_subtasks):
-        raise ValueError(f"decisions must have shape (n, |A|) = {(req.n, req.num_subtasks)}, got {array.shape}")
+        raise ValueError(f"decisions must have shape (n, |A|) = {(req.n, req.num_subtasks)}, "
+                         f"got decisions.shape = {array.shape}")
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise ValueError(f"decisions must be integers in {{0, 1, 2}}, got dtype {array.dtype}")
     bad = ~np.isin(array, (DEVICE, EDGE, CLOUD))
