@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import shutil
@@ -427,6 +428,25 @@ def promote_results(run: Run, complete: bool) -> None:
             os.replace(temporary, run.results_dir / path.name)
 
 
+@contextlib.contextmanager
+def kernel_environment(values: dict[str, str | None]):
+    """Set (or, for None, remove) environment variables the chapters' kernels inherit; restore them after."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_chapters(notebooks: list[Path], run: Run, parameters: dict[str, dict] | None, kernel: str,
                  progress: bool, complete: bool) -> dict[str, float]:
     """Execute the chapters in order; each replaces its target only if it succeeded.
@@ -445,15 +465,12 @@ def run_chapters(notebooks: list[Path], run: Run, parameters: dict[str, dict] | 
     final_results = report.results_path(run.profile, run.results_dir)
     if not complete and final_results.exists():
         shutil.copyfile(final_results, report.results_path(run.profile, run.staging_results))
-    os.environ[report.RESULTS_DIR_VARIABLE] = str(run.staging_results)
     progress_file = run.staging_dir / "progress.log"
-    if progress:
-        os.environ[PROGRESS_FILE_VARIABLE] = str(progress_file)
-        os.environ.pop(PROGRESS_VARIABLE, None)
-    else:
-        os.environ[PROGRESS_VARIABLE] = "0"
+    environment = {report.RESULTS_DIR_VARIABLE: str(run.staging_results),
+                   PROGRESS_FILE_VARIABLE: str(progress_file) if progress else None,
+                   PROGRESS_VARIABLE: None if progress else "0"}
     times, cache = {}, cache_dir()
-    with ProgressForwarder(progress_file, progress):
+    with kernel_environment(environment), ProgressForwarder(progress_file, progress):
         for number, notebook in enumerate(notebooks, 1):
             target = notebook if run.inplace else run.chapters_dir / notebook.name
             staged = run.staging_dir / notebook.name
