@@ -114,6 +114,11 @@ def main(argv=None) -> int:
         print(forms[columns].to_string(float_format=lambda x: f"{x:.4g}"))
     print()
     print("normalised by:", ", ".join(f"{regime} {run.report.normaliser(regime)}" for regime in run.table1()))
+    from kdoffload.paper import TABLE1
+
+    print("\nat equal implementation effort (each policy in its fastest form per regime):")
+    print(delay.table1_frame(run.equal_effort(), TABLE1).to_string(float_format=lambda x: f"{x:.4g}"))
+    print()
     peak = run.peak
     if peak:
         print(f"peak (one thread, {peak['method']}): {peak['float64'] / 1e9:.1f} GFLOP/s float64, "

@@ -155,6 +155,14 @@ def test_run_table1_exports_checks_and_times_every_policy_in_both_forms(tmp_path
     assert set(details["normaliser"]) == {"batched", "online"} and details["checks"] and details["operations"]
     again = delay.table1_frame(results["table1"], paper.TABLE1)
     assert min(again.loc[("online", g), "vs_greedy"] for g in ("greedy", "greedy_lean")) == 1.0
+    best = run.equal_effort()
+    for regime in ("batched", "online"):
+        assert best[regime]["greedy"]["vs_greedy"] == 1.0
+        assert best[regime]["kd_dil"]["key"] in ("kd_dil", "kd_dil_lean")
+        assert best[regime]["kd_dil"]["us_per_decision"] == min(table[regime][k]["us_per_decision"]
+                                                                for k in ("kd_dil", "kd_dil_lean"))
+        assert set(best[regime]) == {"optimal", "greedy", "kd_dil", "baseline_dil", "local", "edge", "cloud", "random"}
+    assert details["equal_effort"] == best
 
 
 def test_a_lean_form_that_disagrees_stops_the_table(tmp_path, monkeypatch):
@@ -222,9 +230,16 @@ def test_paper_ratio_statement_says_which_ratios_are_reachable():
         delay.paper_ratio_statement(table1)
 
 
-def test_peak_rate_and_floor():
+def test_peak_rate_and_floor(req):
     peak = delay.peak_flops(size=64, repeats=2)
     assert peak["float64"] > 0 and peak["float32"] > 0 and peak["threads"] == 1
+    combined = delay.combine_peaks([dict(peak, float64=1.0, float32=5.0), dict(peak, float64=3.0, float32=2.0)])
+    assert (combined["float64"], combined["float32"], combined["samples"]) == (3.0, 5.0, 2)
+    assert combined["float64_samples"] == [1.0, 3.0]
+    rounds = []
+    delay.measure([Trivial()], req, regimes=("online",), online_decisions=2, warmup_calls=0, repeats=5,
+                  progress=False, after_round=rounds.append)
+    assert rounds == [0, 1, 2, 3, 4]
     assert delay.floor_us({"total": 1000, "dtype": "float32"}, {"float32": 1e9}) == pytest.approx(1.0)
     assert delay.floor_us({"total": 0, "dtype": None}, peak) == 0.0
     assert math.isnan(delay.floor_us(None, peak))

@@ -275,6 +275,21 @@ def peak_flops(size: int = 1024, repeats: int = 10, threads: int | None = 1) -> 
     return result
 
 
+def combine_peaks(samples: list[dict]) -> dict:
+    """The highest rate of several :func:`peak_flops` samples, per precision, with every sample
+    kept: load from other processes only ever lowers a sample, so the maximum is the best
+    estimate of what the CPU can do."""
+    if not samples:
+        return {}
+    combined = dict(samples[0])
+    for dtype in ("float64", "float32"):
+        combined[f"{dtype}_samples"] = [sample[dtype] for sample in samples]
+        combined[dtype] = max(combined[f"{dtype}_samples"])
+    combined["samples"] = len(samples)
+    combined["method"] = f"{samples[0]['method']}; the highest of {len(samples)} samples taken over the run"
+    return combined
+
+
 def floor_us(ops: dict | None, peak: dict | None) -> float:
     """Microseconds one decision of ``ops`` operations (:func:`kdoffload.lean_policies.operations`)
     takes at the peak rate of its precision (:func:`peak_flops`): 0 without arithmetic, NaN
@@ -574,7 +589,8 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
             batch_size: int = 10_000, online_decisions: int = 10_000, counts: dict | None = None,
             repeats: int = MIN_REPEATS, warmup_batches: int = 1, warmup_calls: int = 100,
             threads: int | None = 1, interleave: bool = True, progress: bool | None = None,
-            inputs: DelayInputs | None = None, reference: str | tuple[str, ...] = GREEDY_FORMS) -> DelayReport:
+            inputs: DelayInputs | None = None, reference: str | tuple[str, ...] = GREEDY_FORMS,
+            after_round=None) -> DelayReport:
     """Time every policy in every regime on the same inputs.
 
     Parameters
@@ -607,6 +623,10 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
     reference : str or tuple of str
         The policies ratios are taken to: in each regime, the fastest of them that was
         measured (default: Greedy's two forms, :data:`GREEDY_FORMS`).
+    after_round : callable, optional
+        Called untimed, with the round's index, after each interleaved round (once at the
+        end if not interleaved), inside the thread limits; :func:`run_table1` samples the
+        peak rate with it, so the peak is measured at several moments of the run.
     """
     from .data import progress_enabled
 
@@ -640,10 +660,15 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
             for job in jobs:
                 job.warm()
         gc.collect()  # once: a full collection costs ~0.2 s with torch loaded
-        for r, job in tqdm(schedule, desc="delay", unit="pass", disable=not progress_enabled(progress)):
+        for index, (r, job) in enumerate(tqdm(schedule, desc="delay", unit="pass",
+                                              disable=not progress_enabled(progress))):
             if not interleave and r == 0:
                 job.warm()
             job.run_pass()
+            if after_round is not None and interleave and (index + 1) % len(jobs) == 0:
+                after_round(r)
+        if after_round is not None and not interleave:
+            after_round(repeats - 1)
         machine["load_average_1min_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     timings = [job.timing() for job in jobs]
     settings = {
@@ -761,6 +786,28 @@ def check_lean(model, lean_model, req: Requirements, batch_size: int = 10_000) -
         "online_checked": int(len(singles)), "online_disagreements": online_diff,
         "identical": batched_diff == 0 and online_diff == 0,
     }
+
+
+def equal_effort(table1: dict) -> dict:
+    """Table 1 at equal implementation effort: in each regime, each policy in its fastest form.
+
+    ``{regime: {policy: {"us_per_decision": x, "vs_greedy": y, "key": timed key}}}``, the
+    schema of ``table1`` with the policies of :data:`FORMS` (``optimal``, ``greedy``,
+    ``drl``, ``dil``, ``kd_dil``, ...) as keys; ``optimal`` is the fastest exact method.
+    Greedy's ``vs_greedy`` is 1 by construction (the table is normalised by Greedy's
+    fastest form).
+    """
+    result = {}
+    for regime, entries in table1.items():
+        best: dict[str, str] = {}
+        for key, entry in entries.items():
+            policy = form_of(key)[0]
+            if policy not in best or entry["us_per_decision"] < entries[best[policy]]["us_per_decision"]:
+                best[policy] = key
+        result[regime] = {policy: {"us_per_decision": entries[key]["us_per_decision"],
+                                   "vs_greedy": entries[key]["vs_greedy"], "key": key}
+                          for policy, key in best.items()}
+    return result
 
 
 def forms_frame(table1: dict, operations: dict | None = None, peak: dict | None = None) -> pd.DataFrame:
@@ -925,6 +972,10 @@ class Table1Run:
         frame["x_floor"] = [us / f if f and f > 0 else float("nan") for us, f in zip(frame["us_per_decision"], floors)]
         return frame
 
+    def equal_effort(self) -> dict:
+        """Each policy in its fastest form per regime, in ``table1``'s schema (:func:`equal_effort`)."""
+        return equal_effort(self.table1())
+
     def forms(self) -> pd.DataFrame:
         """One row per timed key, both regimes side by side (:func:`forms_frame`)."""
         return forms_frame(self.table1(), self.operations, self.peak)
@@ -946,6 +997,7 @@ class Table1Run:
             **details, "lean": self.lean, "checks": self.checks, "operations": self.operations, "peak": self.peak,
             "normaliser": {regime: self.report.normaliser(regime) for regime in table1},
             "forms": {name: list(form_of(name)) for entries in table1.values() for name in entries},
+            "equal_effort": equal_effort(table1),
             "paper_statement": paper_ratio_statement(table1, self.operations, self.peak),
         }}
 
@@ -981,7 +1033,9 @@ def run_table1(models: dict, test_req: Requirements, lean_path, *, req: Requirem
     heuristics : bool
         Also time Local, Edge, Cloud and Random (default True).
     peak : bool
-        Measure this CPU's peak FLOP/s (:func:`peak_flops`) for the ``floor_us`` column.
+        Measure this CPU's peak FLOP/s (:func:`peak_flops`) for the ``floor_us`` column:
+        before the timing, after each interleaved round and after the timing; the highest
+        sample counts (:func:`combine_peaks`).
     Other parameters as in :func:`measure`.
     """
     from .lean import export_lean, load_lean
@@ -1011,14 +1065,21 @@ def run_table1(models: dict, test_req: Requirements, lean_path, *, req: Requirem
     with limited_threads(threads):
         checks = check_forms(lean_pairs(policies), check_req, batch_size=batch_size)
     operations = table1_operations(policies, req.num_subtasks)
-    peak_rate = peak_flops(threads=threads) if peak else {}
+    samples = [peak_flops(threads=threads)] if peak else []
+
+    def sample_peak(_round):  # between interleaved rounds, untimed, inside measure's thread limits
+        samples.append(dict(peak_flops(repeats=3, threads=None), threads=threads))
+
     report = measure(policies, req, batched_decisions=batched_decisions, batch_size=batch_size,
                      online_decisions=online_decisions, counts=SLOW_COUNTS if counts is None else counts,
                      repeats=repeats, warmup_batches=warmup_batches, warmup_calls=warmup_calls,
-                     threads=threads, progress=progress)
+                     threads=threads, progress=progress, after_round=sample_peak if peak else None)
+    if peak:
+        samples.append(peak_flops(threads=threads))
     report.settings["input"] = described
     report.settings["check_input"] = checked
-    return Table1Run(report=report, lean=lean_info, checks=checks, operations=operations, peak=peak_rate)
+    return Table1Run(report=report, lean=lean_info, checks=checks, operations=operations,
+                     peak=combine_peaks(samples))
 
 
 def table1_frame(table1: dict, paper: dict | None = None) -> pd.DataFrame:
