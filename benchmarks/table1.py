@@ -142,8 +142,9 @@ def main(argv=None) -> int:
     if args.record:
         from kdoffload import report
 
-        path = report.record(args.profile, results, root=HERE.parent / "book" / "results")
-        print(f"recorded in {path}")
+        root = HERE.parent / "book" / "results"
+        report.record(args.profile, results, root=root)
+        print(f"recorded in {report.results_path(args.profile, root)}")
     return 0 if not lean or lean["identical"] else 1
 
 
