@@ -65,3 +65,11 @@ def test_plain_papermill_rejects_a_misspelt_parameter(tmp_path):
     assert bad.returncode != 0
     assert "unknown parameter 'temprature'" in bad.stderr + bad.stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_parameters_are_the_names_defined_after_setup_only():
+    namespace = {"np": object(), "In": [], "_i1": ""}
+    start = chapter.ChapterStart(frozenset(namespace), history_index=None)
+    namespace["start"] = start
+    namespace.update(profile="smoke", seeds=[0, 1], _hidden=1)
+    assert chapter.defined_since(namespace, start) == {"profile": "smoke", "seeds": [0, 1]}

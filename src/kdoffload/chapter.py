@@ -162,7 +162,8 @@ def injected_parameters(namespace: dict, start: ChapterStart) -> tuple[dict, dic
 def defined_since(namespace: dict, start: ChapterStart) -> dict:
     """The variables defined in ``namespace`` since :func:`setup` (the chapter's parameters)."""
     return {name: value for name, value in namespace.items()
-            if name not in start.names and not name.startswith("_") and name not in ("In", "Out")}
+            if name not in start.names and not name.startswith("_") and name not in ("In", "Out")
+            and not isinstance(value, ChapterStart)}
 
 
 def format_value(value) -> str:

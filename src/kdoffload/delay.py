@@ -86,8 +86,8 @@ from importlib.metadata import PackageNotFoundError, version as package_version
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from .progress import bar
 from .system import Requirements, check_count
 
 REGIMES = ("batched", "online")
@@ -628,7 +628,6 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
         end if not interleaved), inside the thread limits; :func:`run_table1` samples the
         peak rate with it, so the peak is measured at several moments of the run.
     """
-    from .data import progress_enabled
 
     if isinstance(policies, dict):
         named = dict(policies)
@@ -660,8 +659,7 @@ def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: 
             for job in jobs:
                 job.warm()
         gc.collect()  # once: a full collection costs ~0.2 s with torch loaded
-        for index, (r, job) in enumerate(tqdm(schedule, desc="delay", unit="pass",
-                                              disable=not progress_enabled(progress))):
+        for index, (r, job) in enumerate(bar(schedule, progress=progress, desc="delay", unit="pass")):
             if not interleave and r == 0:
                 job.warm()
             job.run_pass()

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .progress import bar
 from . import paper
 from .solvers import DynamicProgramming, Greedy, RandomPolicy
 from .system import (
@@ -304,7 +305,7 @@ def sweep(test_size: int = 10_000, n_test_sets: int = 20, seed: int = 0, reading
     preset, num_subtasks
         As :func:`kdoffload.sample`.
     progress : bool or None
-        A tqdm bar over test sets (None: on unless ``KDOFFLOAD_PROGRESS=0``).
+        A bar over test sets (None: see :mod:`kdoffload.progress`).
 
     Returns
     -------
@@ -334,7 +335,7 @@ def sweep(test_size: int = 10_000, n_test_sets: int = 20, seed: int = 0, reading
     fixed = {"local": DEVICE, "edge": EDGE, "cloud": CLOUD}
     columns = {name: [] for name in ("test_set", "reading_index", "policy", "normalisation", "value")}
     index_of = {reading: i for i, reading in enumerate(readings)}
-    for test_set, child in enumerate(_progress_bar(children, progress, desc="readings", unit="test set")):
+    for test_set, child in enumerate(bar(children, progress=progress, desc="readings", unit="test set")):
         requirements_seed, random_seed = (int(c.generate_state(1)[0]) for c in child.spawn(2))
         drawn = sample(test_size, preset, num_subtasks, seed=requirements_seed)
         decisions = {name: np.full((test_size, num_subtasks), location, dtype=np.int64)
@@ -361,19 +362,6 @@ def sweep(test_size: int = 10_000, n_test_sets: int = 20, seed: int = 0, reading
     frame = frame.join(table, on="reading_index").drop(columns="reading_index")
     order = ["test_set", *READING_COLUMNS, "reading", "policy", "normalisation", "value"]
     return frame[order]
-
-
-def _progress_bar(iterable, progress: bool | None, **options):
-    """A tqdm bar, on unless ``progress=False`` or ``KDOFFLOAD_PROGRESS=0``."""
-    try:
-        from .progress import bar  # the package's shared progress bars, where present
-    except ImportError:
-        from tqdm import tqdm
-
-        from .data import progress_enabled
-
-        return tqdm(iterable, disable=not progress_enabled(progress), **options)
-    return bar(iterable, progress=progress, **options)
 
 
 def _optimal(computation: np.ndarray, transfer: np.ndarray, chunk_size: int = 8192) -> np.ndarray:
