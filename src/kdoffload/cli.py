@@ -404,6 +404,7 @@ class Run:
     profile: str
     overrides: dict = field(default_factory=dict)
     inplace: bool = False       # refresh: the sources are their own outputs
+    all_outputs: bool = False   # refresh: also replace the stored outputs of unchanged timing cells
 
     @property
     def staging_results(self) -> Path:
@@ -483,7 +484,7 @@ def run_chapters(notebooks: list[Path], run: Run, parameters: dict[str, dict] | 
             except Exception as error:  # noqa: BLE001 - every failure is reported the same way
                 raise BookError(describe_failure(error, notebook, staged)) from error
             if run.inplace:
-                strip_run_metadata(staged, previous=notebook)
+                strip_run_metadata(staged, previous=None if run.all_outputs else notebook)
             else:
                 mark_executed(staged, run.profile, run.overrides)
             warmth = "cold" if cache_entries(cache) > entries else "warm"
@@ -649,7 +650,8 @@ def command_refresh(args) -> None:
     os.environ.pop(report.RESULTS_DIR_VARIABLE, None)
     results = report.results_dir()  # where the chapters record under nbval
     run = Run(chapters_dir=root / "notebooks", results_dir=results,
-              staging_dir=root / "_build" / "staging" / "refresh", profile="smoke", inplace=True)
+              staging_dir=root / "_build" / "staging" / "refresh", profile="smoke", inplace=True,
+              all_outputs=args.all_outputs)
     run_chapters(notebooks, run, None, args.kernel, not args.quiet, complete=len(notebooks) == len(every))
 
 
@@ -703,6 +705,10 @@ def make_parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="re-execute notebooks/ in place with their smoke defaults")
     common(refresh)
     running(refresh)
+    refresh.add_argument("--all-outputs", action="store_true",
+                         help="also replace the stored outputs of timing cells (nbval-ignore-output) whose "
+                              "source did not change (by default they are kept, so a refresh without a real "
+                              "change leaves no diff)")
     refresh.set_defaults(func=command_refresh)
 
     params = commands.add_parser("parameters", help="list every chapter's parameters and defaults")
