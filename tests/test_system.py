@@ -1,7 +1,7 @@
 """System model: hand-computed latencies and energies, sampling, input validation.
 
 Every expected number below is worked out by hand from the reading in
-shared/paper/ambiguities.md (points 1-5): computation E/p1 on the device, E/p2 on the
+the book's Assumptions page (points 1-5): computation E/p1 on the device, E/p2 on the
 edge, 0 in the cloud; data D_t moves from the location of subtask t-1 to that of
 subtask t (D_0 from the device, D_|A| back to the device); device<->edge d/b1,
 edge<->cloud d/b2, device<->cloud d/b1 + d/b2. Units: cycles, Hz, bytes, bytes/s.

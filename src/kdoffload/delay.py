@@ -1,4 +1,4 @@
-"""Inference delay of offloading policies (the paper's Table 1, ambiguities.md 14).
+"""Inference delay of offloading policies (the paper's Table 1, Assumptions, point 14).
 
 The paper times "100,000 decisions ... divided by 100,000" and normalises to Greedy, but
 says neither whether the decisions were batched nor on what hardware. This module

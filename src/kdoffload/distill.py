@@ -6,7 +6,7 @@ those labels are softened at temperature T (the paper uses T = 5) and the studen
 (2 hidden layers of 32) is trained on them with soft cross-entropy. ``alpha`` mixes in
 the exact (hard) labels; the paper uses soft labels only (``alpha = 0``).
 
-Softening (ambiguities.md 12): the paper's formula is lost. :func:`soften` implements
+Softening (Assumptions, point 12): the paper's formula is lost. :func:`soften` implements
 Hinton's form ``q_i ∝ p_i^(1/T)`` — the same as dividing the teacher's logits by T
 before the softmax. It meets every property the text states (T >= 1, T = 1 leaves p
 unchanged, softer with higher T) but not the worked example: for p = (0.999, 2e-4,

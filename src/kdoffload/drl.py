@@ -1,4 +1,4 @@
-"""The DRL baseline of §5 (ambiguities.md 8): a deep Q-network over whole decisions.
+"""The DRL baseline of §5 (Assumptions, point 8): a deep Q-network over whole decisions.
 
 Formulation
     Each requirement is a one-step episode (a contextual bandit): the state is the
@@ -9,7 +9,7 @@ Formulation
 
 Reward
     Minus latency, normalised per requirement because latency is heavy-tailed (a
-    bandwidth near 0 makes it arbitrarily large; ambiguities.md 6):
+    bandwidth near 0 makes it arbitrarily large; Assumptions, point 6):
 
     * ``"log_greedy"`` (default): ``r = -log(latency(s, a) / latency(s, greedy(s)))``,
       0 for the greedy decision, positive for better ones. Greedy is cheap and needs no

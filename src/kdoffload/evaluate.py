@@ -1,4 +1,4 @@
-"""Evaluation of policies: latency normalised to the optimal decisions (ambiguities.md 6).
+"""Evaluation of policies: latency normalised to the optimal decisions (Assumptions, point 6).
 
 "Normalised latency" is not defined in the paper. Our default is the ratio of mean
 latencies over a test set, ``mean(latency(policy)) / mean(latency(optimal))``. Because

@@ -25,11 +25,11 @@ Input
     * ``"fit"``: the moments of the model's own training split (:meth:`InputScaler.fit`).
 
 Output
-    3·|A| logits read as |A| groups of 3 (ambiguities.md 11); a softmax over each group
+    3·|A| logits read as |A| groups of 3 (Assumptions, point 11); a softmax over each group
     gives the probabilities of device / edge / cloud for that subtask, and the decision
     is the argmax of each group.
 
-Sizes (ambiguities.md 10)
+Sizes (Assumptions, point 10)
     The layer shapes the paper states give far fewer parameters than it reports:
     teacher 17-256-256-256-256-256-18 has 272,402 parameters (paper: "1.6 million"),
     student 17-32-32-18 has 2,226 (paper: "about 10,000"). :func:`count_parameters`

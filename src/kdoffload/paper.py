@@ -6,7 +6,7 @@ keeps them; the book and the tests read them from here and show them beside what
 project measures. Nothing in this module is a measurement of ours.
 
 The web copy of the paper lost its figures and formulas (see
-``shared/paper/ambiguities.md``): Figures 5 and 6 are bar charts whose only number in
+the book's Assumptions page): Figures 5 and 6 are bar charts whose only number in
 the text is DIL = 1.095, and Table 1's only numbers in the text are Greedy = 1.00 (the
 normaliser), DIL = 0.51 and KD-DIL = 0.17.
 """
@@ -26,14 +26,14 @@ STUDENT_HIDDEN = (32, 32)
 
 #: Parameter counts as the paper states them: "1.6 million" (teacher, §5.1) and
 #: "about 10,000" (student, §5.2). The stated layer shapes give about 272k and 2.2k
-#: (ambiguities.md 10); :func:`kdoffload.nets.count_parameters` gives the real counts.
+#: (Assumptions, point 10); :func:`kdoffload.nets.count_parameters` gives the real counts.
 PARAMETERS = {"teacher": 1.6e6, "student": 1e4}
 
 #: §4: "In the following experiment we set T = 5."
 TEMPERATURE = 5
 
 #: §4's worked softening example: the teacher label ``p`` and the paper's softened
-#: labels at T = 5 and T = 10. No single power of ``p`` reproduces both (ambiguities.md 12).
+#: labels at T = 5 and T = 10. No single power of ``p`` reproduces both (Assumptions, point 12).
 SOFTENING_EXAMPLE = {
     "p": (0.999, 2e-4, 3e-6),
     "softened": {5: (0.71, 0.20, 0.09), 10: (0.53, 0.28, 0.19)},

@@ -37,7 +37,7 @@ class CostPolicy:
     weight : float
         Latency weight of the ``weighted`` objective.
     output_return : bool
-        Whether the task output must come back to the device (ambiguities.md 1).
+        Whether the task output must come back to the device (Assumptions, point 1).
     """
 
     objective: str = "latency"
@@ -284,7 +284,7 @@ class IntegerProgram(CostPolicy):
 @dataclass
 class Greedy(CostPolicy):
     """Subtask by subtask, the location minimising its own computation cost plus the
-    transfer from the previous subtask's location (ambiguities.md 7); ties go to the
+    transfer from the previous subtask's location (Assumptions, point 7); ties go to the
     lower location index. The return of the output is not looked ahead to."""
 
     name: str = "greedy"

@@ -2,7 +2,7 @@
 
 A task is a chain of ``num_subtasks`` subtasks. Subtask ``t`` runs at location
 ``I_t`` in {0: end device, 1: edge server, 2: cloud}. The reading of the lost
-equations is the one in ``shared/paper/ambiguities.md`` (points 1–5):
+equations is the one in the book's Assumptions page (points 1–5):
 
 * computation latency of subtask ``t``: ``E_t / p1`` on the device, ``E_t / p2`` on the
   edge, 0 in the cloud;
@@ -207,7 +207,7 @@ def sample(n: int, preset: str = "wide", num_subtasks: int = 6, seed: int = 0) -
     -----
     Each field is drawn as ``high - U[0, high - low)``, i.e. from ``(low, high]``, so a
     bandwidth of exactly 0 (an infinite latency) cannot occur, while values arbitrarily
-    close to 0 still do (ambiguities.md 6).
+    close to 0 still do (Assumptions, point 6).
     """
     n = check_count("n", n)
     num_subtasks = check_count("num_subtasks", num_subtasks)

@@ -1,6 +1,6 @@
 """Supervised training of the MLP policies on exact labels (§3.3), and the cached entry points.
 
-The paper states none of the training details (ambiguities.md 13). This module's
+The paper states none of the training details (Assumptions, point 13). This module's
 choices, all parameters of :class:`TrainConfig`:
 
 * optimiser AdamW (weight decay 1e-4), one-cycle learning-rate schedule (peak ``lr``),

@@ -3,7 +3,7 @@
 The error bars of chapters 3–5 are standard deviations over training seeds on one fixed
 test set: a rule-based policy such as Edge shows ``± 0.000`` although a second test set
 drawn the same way would give a different number, and ``1/b`` is heavy-tailed
-(ambiguities.md 6), so the test set is a large source of variance. This module gives
+(Assumptions, point 6), so the test set is a large source of variance. This module gives
 percentile-bootstrap intervals over the test samples, combined with the training seeds.
 
 **The resampling scheme.** Every latency array has one row per training seed (a policy

@@ -4,7 +4,7 @@
 numbers (:mod:`kdoffload.paper`) and gives one row per published number or claim with a
 verdict; :func:`tally` counts the verdicts of the rows that are results, :func:`summary_table`
 styles the rows and :func:`assumption_effects` gives one sentence per point of
-``ambiguities.md`` with the effect measured in a run.
+the book's Assumptions page with the effect measured in a run.
 
 **Verdicts.** Four: ``reproduced``, ``differs``, ``indistinguishable`` and ``cannot be
 checked``. Where the results file holds bootstrap intervals (:mod:`kdoffload.uncertainty`:
@@ -388,7 +388,7 @@ def _pending(chapter: str) -> str:
 
 
 def assumption_effects(results: dict) -> dict[int, str]:
-    """One sentence per point of ambiguities.md with the effect measured in this run."""
+    """One sentence per point of the book's Assumptions page with the effect measured in this run."""
 
     effects = {}
     default = lookup(results, "baselines.variants.output_return=True/ratio_of_means") or {}
