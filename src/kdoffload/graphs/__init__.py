@@ -1,0 +1,24 @@
+"""Task graphs beyond the paper's chain (issue 9): model, exact solvers, graph families.
+
+Modules, one job each:
+
+* :mod:`~kdoffload.graphs.model` -- the task graph, its requests and summed latency;
+* :mod:`~kdoffload.graphs.solvers` -- exact placement: exhaustive, minimum cut, ILP;
+* :mod:`~kdoffload.graphs.families` -- random layered DAGs (daggen style), the paper's chain.
+
+Example::
+
+    from kdoffload import graphs
+    req = graphs.random_dag(50, requests=10, seed=1)     # one DAG, 10 requests
+    x = graphs.MinCut().decide(req)                       # (10, 50) locations
+    graphs.latency(req, x)                                # (10,) seconds
+"""
+
+from .families import (  # noqa: F401
+    B3_RANGE, chain, chain_requirements, layered_dag, paper_chain, preset_ccr, random_dag,
+    random_requirements, sample_network, sample_weights,
+)
+from .model import (  # noqa: F401
+    OBJECTIVES, TOPOLOGIES, GraphRequirements, TaskGraph, cost_terms, hop_matrix, latency,
+)
+from .solvers import EXACT_SOLVERS, ExhaustiveSearch, IntegerProgram, MinCut, solve  # noqa: F401
