@@ -26,6 +26,10 @@ from kdoffload import graphs as G
 #   edge<->cloud min(0.5e-6, 1e-6 + 0.25e-6) = 0.5e-6. The same placement costs
 #   2 (computation) + 2e6 * 0.75e-6 + 1e6 * 0.25e-6 + 0.5e6 * 0.5e-6 + 0.5e6 * 0.25e-6
 #   = 2 + 1.5 + 0.25 + 0.25 + 0.125 = 4.125 s.
+# Makespan of (device, edge, cloud), relay: node 0 finishes at 1 s; D01 arrives at 1 + 2 = 3 s,
+#   node 1 finishes at 3 + 1 = 4 s; node 2 waits for D02 (1 + 1.5 = 2.5 s) and D12 (4 + 0.25 =
+#   4.25 s), finishes at 4.25 s (cloud: no computation); the output is home at 4.25 + 0.75 = 5 s.
+#   Without the return: 4.25 s.
 # All in the cloud, relay: no computation; input 1e6 * 1.5e-6 = 1.5 s; output 0.75 s -> 2.25 s.
 # All on the device: 1 + 2 + 1 = 4 s. All on the edge: 0.5 + 1 + 0.5 + input 1 + output 0.5 = 3.5 s.
 
@@ -46,6 +50,33 @@ def test_worked_example_by_hand():
     assert G.latency(worked_example("direct"), placement)[0] == pytest.approx(4.125, rel=1e-12)
     uniform = G.latency(req, np.array([[[0, 0, 0], [1, 1, 1], [2, 2, 2]]]))[0]
     np.testing.assert_allclose(uniform, [4.0, 3.5, 2.25], rtol=1e-12)
+
+
+def test_worked_example_makespan_by_hand():
+    req = worked_example()
+    assert G.makespan(req, [[0, 1, 2]])[0] == pytest.approx(5.0, rel=1e-12)
+    assert G.makespan(req, [[0, 1, 2]], output_return=False)[0] == pytest.approx(4.25, rel=1e-12)
+    assert G.cost(req, [[2, 2, 2]], objective="makespan")[0] == pytest.approx(2.25, rel=1e-12)
+    with pytest.raises(ValueError, match=r"objective must be one of \['latency', 'makespan'\], got objective = 'energy'"):
+        G.cost(req, [[2, 2, 2]], objective="energy")
+
+
+def test_makespan_is_at_most_the_latency_and_equals_it_on_a_chain():
+    req = G.random_dag(12, requests=50, topology="direct", seed=3)
+    placements = np.random.default_rng(2).integers(0, 3, size=(50, 5, 12))
+    assert (G.makespan(req, placements) <= G.latency(req, placements) * (1 + 1e-12)).all()
+    chain = G.paper_chain(500, seed=1)
+    decisions = np.random.default_rng(3).integers(0, 3, size=(500, 6))
+    for output_return in (True, False):
+        np.testing.assert_allclose(G.makespan(chain, decisions, output_return=output_return),
+                                   G.latency(chain, decisions, output_return=output_return), rtol=1e-12)
+
+
+def test_makespan_runs_branches_in_parallel():
+    # Two independent nodes of 1 s each on the device: summed latency 2 s, makespan 1 s.
+    req = G.GraphRequirements(G.TaskGraph(2), cycles=[1e9, 1e9], data=[], p1=1e9, p2=1e9, b1=1e6, b2=1e6)
+    assert G.latency(req, [[0, 0]])[0] == pytest.approx(2.0)
+    assert G.makespan(req, [[0, 0]])[0] == pytest.approx(1.0)
 
 
 def test_hop_matrix_relay_and_direct():

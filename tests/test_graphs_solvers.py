@@ -67,6 +67,37 @@ def test_ilp_and_exhaustive_agree_on_the_direct_link():
         assert_same_cost(req, G.IntegerProgram().decide(req), G.ExhaustiveSearch().decide(req))
 
 
+def assert_same_makespan(req, placements, reference, output_return=True):
+    np.testing.assert_allclose(G.makespan(req, placements, output_return=output_return),
+                               G.makespan(req, reference, output_return=output_return), rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("topology", ["relay", "direct"])
+def test_ilp_and_exhaustive_agree_on_the_makespan(topology):
+    for req in instances(24, 7, topology, requests=3, seed=13):
+        exhaustive = G.ExhaustiveSearch(objective="makespan").decide(req)
+        assert_same_makespan(req, G.IntegerProgram(objective="makespan").decide(req), exhaustive)
+    for req in instances(6, 6, topology, requests=2, seed=14):
+        exhaustive = G.ExhaustiveSearch(objective="makespan", output_return=False).decide(req)
+        ilp = G.IntegerProgram(objective="makespan", output_return=False, modeller="pulp").decide(req)
+        assert_same_makespan(req, ilp, exhaustive, output_return=False)
+
+
+def test_the_makespan_optimum_is_at_most_the_latency_optimum():
+    for req in instances(10, 7, "direct", requests=3, seed=15):
+        best_makespan = G.makespan(req, G.ExhaustiveSearch(objective="makespan").decide(req))
+        best_latency = G.latency(req, G.ExhaustiveSearch().decide(req))
+        assert (best_makespan <= best_latency * (1 + RTOL)).all()
+
+
+def test_decide_many_packs_different_graphs():
+    requests = list(instances(8, 8, "direct", requests=2, seed=16))
+    solver = G.IntegerProgram(batch_nodes=30)
+    for req, placements in zip(requests, solver.decide_many(requests)):
+        assert placements.shape == (req.n, req.num_nodes)
+        assert_same_cost(req, placements, G.ExhaustiveSearch().decide(req))
+
+
 def test_the_two_ilp_modellers_agree():
     for req in instances(4, 8, "direct", requests=3, seed=4):
         assert_same_cost(req, G.IntegerProgram(modeller="pulp").decide(req), G.IntegerProgram().decide(req))
@@ -149,10 +180,18 @@ def test_mincut_refuses_the_direct_link():
         G.solve(worked_example("direct"), method="mincut")
 
 
+def test_mincut_refuses_the_makespan():
+    with pytest.raises(ValueError, match=r"objective must be one of \['latency'\] for mincut \(a cut prices a sum "
+                                         r".*the makespan is a longest path\), got objective = 'makespan'"):
+        G.MinCut(objective="makespan")
+    with pytest.raises(ValueError, match="got objective = 'makespan'"):
+        G.solve(worked_example(), method="mincut", objective="makespan")
+
+
 @pytest.mark.parametrize("solver", [G.MinCut, G.IntegerProgram, G.ExhaustiveSearch])
-def test_makespan_is_refused(solver):
-    with pytest.raises(ValueError, match=r"objective must be one of \['latency'\] for .* got objective = 'makespan'"):
-        solver(objective="makespan")
+def test_unknown_objectives_are_refused(solver):
+    with pytest.raises(ValueError, match=r"objective must be one of \['latency', 'makespan'\], got objective = 'energy'"):
+        solver(objective="energy")
 
 
 def test_exhaustive_refuses_large_graphs():

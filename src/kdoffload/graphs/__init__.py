@@ -19,6 +19,7 @@ from .families import (  # noqa: F401
     random_requirements, sample_network, sample_weights,
 )
 from .model import (  # noqa: F401
-    OBJECTIVES, TOPOLOGIES, GraphRequirements, TaskGraph, cost_terms, hop_matrix, latency,
+    OBJECTIVES, TOPOLOGIES, GraphRequirements, TaskGraph, cost, cost_terms, edge_terms, hop_matrix, latency,
+    makespan, node_terms,
 )
 from .solvers import EXACT_SOLVERS, ExhaustiveSearch, IntegerProgram, MinCut, solve  # noqa: F401

@@ -4,8 +4,9 @@ The chain of the paper (:mod:`kdoffload.system`) generalised to a directed acycl
 (paper §6). A task is a :class:`TaskGraph` (the structure: ``n`` nodes, ``m`` directed
 edges); a batch of ``r`` requests on one structure is a :class:`GraphRequirements`
 (the weights and the network of each request). Every node runs once, at location
-0 (end device), 1 (edge server) or 2 (cloud), and the objective is the **summed
-latency** of the paper (sequential execution):
+0 (end device), 1 (edge server) or 2 (cloud). Two objectives: the **summed latency** of
+the paper (sequential execution: every computation and every transfer, one after
+another) and the **makespan** (see below). The terms:
 
 * node ``v`` computes for ``E_v / p1`` on the device, ``E_v / p2`` on the edge and 0 in
   the cloud (seconds; ``E_v`` in cycles, ``p`` in Hz);
@@ -23,6 +24,13 @@ Moving ``d`` bytes costs ``d * hop[i, j]`` seconds (:func:`hop_matrix`):
   ``min(1/b1 + 1/b2, 1/b3)``; device<->edge ``min(1/b1, 1/b3 + 1/b2)`` and edge<->cloud
   ``min(1/b2, 1/b1 + 1/b3)`` (a byte may also detour over the direct link when that is
   cheaper), so ``hop`` is the shortest-path distance of that triangle.
+
+Makespan: branches at different locations run in parallel, with no contention (any
+number of nodes and transfers at once, also at one location); a node starts when all its
+inputs have arrived (a source when its task input has) and takes its computation time;
+the makespan is the last arrival of a task output on the device (``output_return``) or
+the last finish. It is the longest path through the DAG with placement-dependent
+lengths, so it never exceeds the summed latency and equals it on a chain.
 
 With ``relay``, ``hop`` is a distance on the line device - edge - cloud, which is what
 makes the minimum-cut solver exact (:mod:`kdoffload.graphs.solvers`). A chain graph
@@ -42,13 +50,14 @@ from ..system import CLOUD, DEVICE, EDGE, NUM_LOCATIONS
 
 __all__ = [
     "TOPOLOGIES", "OBJECTIVES", "TaskGraph", "GraphRequirements", "check_graph_requirements",
-    "hop_matrix", "cost_terms", "check_placements", "placement_cost", "latency",
+    "hop_matrix", "node_terms", "edge_terms", "cost_terms", "check_placements", "placement_cost", "placement_makespan",
+    "latency", "makespan", "cost",
 ]
 
 #: Network topologies: the paper's relay (device<->cloud through the edge) and a direct link.
 TOPOLOGIES = ("relay", "direct")
-#: Objectives of the graph model (makespan is not implemented yet).
-OBJECTIVES = ("latency",)
+#: Objectives of the graph model: summed latency (the paper's) and makespan (parallel branches).
+OBJECTIVES = ("latency", "makespan")
 
 
 def _edge_text(edges: np.ndarray, k: int) -> str:
@@ -373,6 +382,34 @@ def hop_matrix(req: GraphRequirements) -> np.ndarray:
     return hop
 
 
+def node_terms(req: GraphRequirements, output_return: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-node times, each (r, n, 3) in seconds, indexed ``[k, v, a]`` (node ``v`` at ``a``).
+
+    Returns
+    -------
+    computation : ``E_v / p1``, ``E_v / p2`` or 0.
+    inbound : moving the task input ``input_data[v]`` from the device to ``a``.
+    outbound : moving the task output ``output_data[v]`` from ``a`` to the device (0 if
+        not ``output_return``).
+    """
+    req = check_graph_requirements(req)
+    hop = hop_matrix(req)
+    computation = np.zeros((req.n, req.num_nodes, NUM_LOCATIONS))
+    computation[:, :, DEVICE] = req.cycles / req.p1[:, None]
+    computation[:, :, EDGE] = req.cycles / req.p2[:, None]
+    inbound = req.input_data[:, :, None] * hop[:, None, DEVICE, :]
+    outbound = req.output_data[:, :, None] * hop[:, None, :, DEVICE]
+    if not output_return:
+        outbound = np.zeros_like(outbound)
+    return computation, inbound, outbound
+
+
+def edge_terms(req: GraphRequirements) -> np.ndarray:
+    """(r, m, 3, 3) seconds: ``[k, e, a, b]`` moves edge ``e = (u, v)``'s data from ``a`` to ``b``."""
+    req = check_graph_requirements(req)
+    return req.data[:, :, None, None] * hop_matrix(req)[:, None, :, :]
+
+
 def cost_terms(req: GraphRequirements, output_return: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The summed latency split into per-node and per-edge terms (seconds).
 
@@ -387,23 +424,15 @@ def cost_terms(req: GraphRequirements, output_return: bool = True) -> tuple[np.n
     unary : array (r, n, 3)
         ``unary[k, v, a]``: latency of placing node ``v`` at location ``a`` -- its
         computation, its task input from the device and (if ``output_return``) its task
-        output back to the device.
+        output back to the device (the sum of :func:`node_terms`).
     pairwise : array (r, m, 3, 3)
         ``pairwise[k, e, a, b]``: latency of edge ``e = (u, v)`` with ``u`` at ``a`` and
-        ``v`` at ``b``, i.e. ``data[k, e] * hop[k, a, b]``.
+        ``v`` at ``b``, i.e. ``data[k, e] * hop[k, a, b]`` (:func:`edge_terms`).
 
     The latency of a placement ``x`` is ``sum_v unary[v, x_v] + sum_e pairwise[e, x_u, x_v]``.
     """
-    req = check_graph_requirements(req)
-    hop = hop_matrix(req)
-    unary = np.zeros((req.n, req.num_nodes, NUM_LOCATIONS))
-    unary[:, :, DEVICE] = req.cycles / req.p1[:, None]
-    unary[:, :, EDGE] = req.cycles / req.p2[:, None]
-    unary += req.input_data[:, :, None] * hop[:, None, DEVICE, :]
-    if output_return:
-        unary += req.output_data[:, :, None] * hop[:, None, :, DEVICE]
-    pairwise = req.data[:, :, None, None] * hop[:, None, :, :]
-    return unary, pairwise
+    computation, inbound, outbound = node_terms(req, output_return)
+    return computation + inbound + outbound, edge_terms(req)
 
 
 def check_placements(placements, req: GraphRequirements) -> np.ndarray:
@@ -437,6 +466,34 @@ def placement_cost(unary: np.ndarray, pairwise: np.ndarray, edges: np.ndarray, p
     return total[:, 0] if squeeze else total
 
 
+def placement_makespan(computation: np.ndarray, inbound: np.ndarray, outbound: np.ndarray, pairwise: np.ndarray,
+                       graph: TaskGraph, placements: np.ndarray) -> np.ndarray:
+    """Makespan of placements (r, n) -> (r,) or (r, k, n) -> (r, k) under given terms (no checks).
+
+    Finish times in topological order: ``f_v = computation[v, x_v] + max(inbound[v, x_v],
+    max over edges (u, v) of f_u + pairwise[e, x_u, x_v])``; the makespan is ``max_v f_v +
+    outbound[v, x_v]``.
+    """
+    squeeze = placements.ndim == 2
+    if squeeze:
+        placements = placements[:, None, :]
+    r = placements.shape[0]
+    rows = np.arange(r)[:, None]
+    incoming = [[] for _ in range(graph.num_nodes)]
+    for e, (u, v) in enumerate(graph.edges.tolist()):
+        incoming[v].append((e, u))
+    finish = np.zeros(placements.shape)
+    span = np.zeros(placements.shape[:2])
+    for v in graph.order.tolist():
+        here = placements[:, :, v]
+        start = inbound[rows, v, here]
+        for e, u in incoming[v]:
+            start = np.maximum(start, finish[:, :, u] + pairwise[rows, e, placements[:, :, u], here])
+        finish[:, :, v] = start + computation[rows, v, here]
+        span = np.maximum(span, finish[:, :, v] + outbound[rows, v, here])
+    return span[:, 0] if squeeze else span
+
+
 def latency(req: GraphRequirements, placements, output_return: bool = True) -> np.ndarray:
     """Summed latency in seconds of ``placements``.
 
@@ -457,3 +514,19 @@ def latency(req: GraphRequirements, placements, output_return: bool = True) -> n
     placements = check_placements(placements, req)
     unary, pairwise = cost_terms(req, output_return)
     return placement_cost(unary, pairwise, req.graph.edges, placements)
+
+
+def makespan(req: GraphRequirements, placements, output_return: bool = True) -> np.ndarray:
+    """Makespan in seconds of ``placements`` (r, n) -> (r,) or (r, k, n) -> (r, k).
+
+    Branches run in parallel without contention; see the module docstring.
+    """
+    req = check_graph_requirements(req)
+    placements = check_placements(placements, req)
+    return placement_makespan(*node_terms(req, output_return), edge_terms(req), req.graph, placements)
+
+
+def cost(req: GraphRequirements, placements, objective: str = "latency", output_return: bool = True) -> np.ndarray:
+    """:func:`latency` or :func:`makespan` of ``placements`` by ``objective`` (seconds)."""
+    check_choice("objective", objective, OBJECTIVES)
+    return (latency if objective == "latency" else makespan)(req, placements, output_return)
