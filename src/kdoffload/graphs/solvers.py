@@ -326,7 +326,11 @@ class MinCut(GraphSolver):
 
     @staticmethod
     def _solve(unary: np.ndarray, pairwise: np.ndarray, edges: np.ndarray) -> np.ndarray:
-        import maxflow  # PyMaxflow
+        try:
+            import maxflow  # PyMaxflow (GPL-3.0): the optional extra kdoffload[graphs]
+        except ImportError as error:
+            raise ImportError("MinCut needs PyMaxflow: pip install 'kdoffload[graphs]' (or PyMaxflow>=1.3); "
+                              "IntegerProgram and ExhaustiveSearch solve the same graphs without it") from error
 
         r, n, _ = unary.shape
         (source, sink), (tails, heads, caps, reverse), _ = ishikawa_arcs(unary, pairwise, edges)
