@@ -301,6 +301,7 @@ def budget_curve(curve: pd.DataFrame, bands: dict[str, tuple[float, float, float
         ax.axhline(mean, color=color, linestyle="--", label=name)
     ax.set(xscale="log", yscale="log", xlabel="simulator reward queries of the narrow DQN",
            ylabel="normalised latency (optimal = 1)")
+    ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0)))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.legend(title="DQN trunk / policy", fontsize="small")
