@@ -61,9 +61,9 @@ VERDICTS = (REPRODUCED, INDISTINGUISHABLE, DIFFERS, UNCHECKABLE)
 SETTING, IDENTITY, RESULT = "setting echoed", "identity", "result"
 
 #: What decided a row's verdict (the ``uncertainty`` column).
-BASIS_INTERVAL = "bootstrap interval (test samples and seeds)"
-BASIS_SEEDS = "no interval: 2 sd over seeds, one fixed test set"
-BASIS_POINT = "no interval: point estimates"
+BASIS_INTERVAL = "bootstrap"  # interval over test samples and seeds (kdoffload.uncertainty)
+BASIS_SEEDS = "2 sd, seeds"  # no interval: 2 sd over seeds on one fixed test set
+BASIS_POINT = "point"  # no interval: point estimates
 BASIS_EXACT = "exact"
 BASIS_NONE = "—"
 
