@@ -267,3 +267,17 @@ def test_fallback_differences_only_beside_fallback_means():
     row = _rows(results)["Figure 5 (text)", "Edge beats Local"]
     # chapter 3's Edge (1.2) against chapter 5's Local (1.6), on the means: chapter 5's interval does not apply
     assert row["verdict"] == verdicts.REPRODUCED and row["uncertainty"] == verdicts.BASIS_POINT
+
+
+def test_table1_is_judged_at_equal_effort_when_recorded():
+    """With equal-effort ratios recorded, DIL's and KD-DIL's rows use them, and the fastest exact
+    form stands for Optimal: here Optimal 300 and DRL 250 times Greedy against DIL's 0.5 are 600
+    and 500 times DIL's delay ("hundreds of times": reproduced)."""
+    table = {regime: {"greedy": {"vs_greedy": 1.0}, "dil": {"vs_greedy": 0.5}, "kd_dil": {"vs_greedy": 0.2},
+                      "optimal": {"vs_greedy": 300.0}, "drl": {"vs_greedy": 250.0}} for regime in ("batched", "online")}
+    results = {"table1": {regime: {"dil": {"vs_greedy": 9.0}} for regime in ("batched", "online")},
+               "table1_details": {"equal_effort": table}}
+    rows = {(row["where"], row["what"]): row for row in verdicts.summary_rows(results)}
+    assert rows[("Table 1 (online)", "inference delay / Greedy's, dil")]["ours"].startswith("0.5")
+    slow = rows[("Table 1 (batched)", "Optimal and DRL take hundreds of times DIL's delay")]
+    assert slow["verdict"] == verdicts.REPRODUCED and "600" in slow["ours"]

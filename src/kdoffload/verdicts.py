@@ -313,7 +313,9 @@ def summary_rows(results: dict) -> list[dict]:
             number_verdict((paper.KD_DELAY_CUT, implied_cut), cut, rtol=DELAY_TOLERANCE))
         add(f"Table 1 ({regime})", "Greedy is slightly slower than DIL", "claimed",
             "—" if dil is None else f"DIL {dil:.2f} × Greedy", bound_verdict(1.0, dil))
-        slow = {name: _stat(results, f"{delay}.{regime}.{name}.vs_greedy")[0] for name in ("optimal_exhaustive", "drl")}
+        # The paper's Optimal is exhaustive search; at equal effort its fastest form stands for it.
+        exact = "optimal" if delay.endswith("equal_effort") else "optimal_exhaustive"
+        slow = {name: _stat(results, f"{delay}.{regime}.{name}.vs_greedy")[0] for name in (exact, "drl")}
         if dil is None or any(v is None for v in slow.values()):
             add(f"Table 1 ({regime})", "Optimal and DRL take hundreds of times DIL's delay", "claimed", "—", UNCHECKABLE)
         else:
