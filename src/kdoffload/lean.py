@@ -385,15 +385,7 @@ class LeanMLP:
         if self.transform != "none":
             x -= self.mean
             x /= self.std
-        dot, maximum = np.dot, np.maximum
-        for weight, bias in self._hidden:
-            x = dot(x, weight)
-            x += bias
-            maximum(x, 0.0, out=x)
-        weight, bias = self._last
-        x = dot(x, weight)
-        x += bias
-        return x
+        return self.logits(x)  # 1-d x: each layer is a matrix-vector product
 
     def decide_one(self, req: Requirements) -> np.ndarray:
         """Locations (1, |A|) int64 of the first request of ``req`` (see :meth:`logits_one`)."""
