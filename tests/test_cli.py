@@ -296,3 +296,32 @@ def test_refresh_keeps_stored_timings_of_unchanged_cells(tmp_path):
     nbformat.write(notebook("2.0\n"), tmp_path / "new.ipynb")
     cli.strip_run_metadata(tmp_path / "new.ipynb", previous=tmp_path / "old.ipynb")
     assert nbformat.read(tmp_path / "new.ipynb", as_version=4).cells[0].outputs[0]["text"] == "1.0\n"
+
+
+@pytest.mark.slow
+def test_a_killed_cache_write_is_never_served(tmp_path):
+    """joblib writes a cache entry to a temporary file and renames it into place, so a process
+    killed while it stores a result leaves either a complete entry or none; the next call must
+    return the full result (recomputed or loaded), never a truncated one."""
+    (tmp_path / "slowmodule.py").write_text(
+        "import numpy as np\nfrom pathlib import Path\n\n"
+        "def big(n, marker):\n    Path(marker).write_text('computed')\n    return np.ones(n)\n")
+    marker = tmp_path / "marker"
+    program = ("import sys, joblib; sys.path.insert(0, sys.argv[1]); import slowmodule; "
+               "joblib.Memory(sys.argv[2], verbose=0).cache(slowmodule.big)(20_000_000, sys.argv[3])")
+    process = subprocess.Popen([sys.executable, "-c", program, str(tmp_path), str(tmp_path / "cache"), str(marker)])
+    deadline = time.time() + 60
+    while not marker.exists() and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the result is being pickled to disk now
+    process.kill()
+    process.wait()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import joblib
+        import slowmodule
+
+        result = joblib.Memory(str(tmp_path / "cache"), verbose=0).cache(slowmodule.big)(20_000_000, str(marker))
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert result.shape == (20_000_000,) and result.sum() == 20_000_000
