@@ -105,7 +105,7 @@ def _type_name(value) -> str:
     return type(value).__name__
 
 
-def _same_kind(default, value) -> bool:
+def same_kind(default, value) -> bool:
     """Whether ``value`` may replace ``default``: a number for a number, a list for a list, the
     same type otherwise; anything for a ``None`` or non-literal default."""
     if default is None or default is ... or value is ...:
@@ -135,7 +135,7 @@ def check_injected(declared: dict, injected: dict) -> None:
             close = difflib.get_close_matches(name, list(declared), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"unknown parameter {name!r}{hint}; this chapter's parameters are {sorted(declared)}")
-        elif not _same_kind(declared[name], value):
+        elif not same_kind(declared[name], value):
             problems.append(f"parameter {name} = {value!r} is a {_type_name(value)}, but its default "
                             f"{declared[name]!r} is a {_type_name(declared[name])}")
     if problems:

@@ -46,7 +46,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__
-from .chapter import _same_kind
+from .chapter import same_kind
 from .progress import PROGRESS_FILE_VARIABLE, PROGRESS_VARIABLE
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -201,7 +201,7 @@ def resolve_parameters(profile: Profile, notebooks: list[Path], overrides=(), al
 
     def assign(stem, name, value, origin):
         default = _default_value(declared[stem][name])
-        if not _same_kind(default, value):
+        if not same_kind(default, value):
             errors.append(f"{origin}: {stem}.{name} = {value!r} is a {type(value).__name__}, but its default "
                           f"{default!r} is a {type(default).__name__}")
         else:

@@ -479,6 +479,19 @@ def decision_table(num_subtasks: int) -> np.ndarray:
     return table
 
 
+def decide_each(one, req: Requirements) -> np.ndarray:
+    """Decisions (n, |A|) of ``one(E, D, p1, p2, b1, b2)`` (a decision code from plain Python
+    numbers) applied to each request of ``req`` in turn."""
+    if req.n == 1:
+        codes = [one(req.E[0].tolist(), req.D[0].tolist(), *req.p1.tolist(), *req.p2.tolist(),
+                     *req.b1.tolist(), *req.b2.tolist())]
+    else:
+        rows = zip(req.E.tolist(), req.D.tolist(), req.p1.tolist(), req.p2.tolist(), req.b1.tolist(),
+                   req.b2.tolist())
+        codes = [one(*row) for row in rows]
+    return decision_rows(codes, req.num_subtasks)
+
+
 def decision_rows(codes: list[int], num_subtasks: int) -> np.ndarray:
     """Decisions (len(codes), |A|) int64 from their codes ``sum_t I_t 3^(|A|-1-t)``; a new array."""
     if num_subtasks <= TABLE_MAX_SUBTASKS:
@@ -518,13 +531,7 @@ class LeanDynamicProgramming:
             self.name = name
 
     def decide(self, req: Requirements) -> np.ndarray:
-        if req.n == 1:
-            code = self._one(req.E[0].tolist(), req.D[0].tolist(), *req.p1.tolist(), *req.p2.tolist(),
-                             *req.b1.tolist(), *req.b2.tolist())
-            return decision_rows([code], req.num_subtasks)
-        rows = zip(req.E.tolist(), req.D.tolist(), req.p1.tolist(), req.p2.tolist(), req.b1.tolist(),
-                   req.b2.tolist())
-        return decision_rows([self._one(*row) for row in rows], req.num_subtasks)
+        return decide_each(self._one, req)
 
     def _one(self, E, D, p1, p2, b1, b2) -> int:
         """The decision's code (``sum_t I_t 3^(|A|-1-t)``) for one requirement."""

@@ -60,7 +60,8 @@ import random
 
 import numpy as np
 
-from .lean import LeanDynamicProgramming, LeanMLP, decision_rows, lean_mlp, mlp_operations, network_arrays
+from .lean import (LeanDynamicProgramming, LeanMLP, decide_each, decision_rows, lean_mlp, mlp_operations,
+                   network_arrays)
 from .system import NUM_LOCATIONS, Requirements, check_count
 
 __all__ = [
@@ -94,15 +95,9 @@ class LeanGreedy:
             self.name = name
 
     def decide(self, req: Requirements) -> np.ndarray:
-        if req.n == 1:
-            code = self._one(req.E[0].tolist(), req.D[0].tolist(), *req.p1.tolist(), *req.p2.tolist(),
-                             *req.b1.tolist(), *req.b2.tolist())
-            return decision_rows([code], req.num_subtasks)
         if req.n >= self.BATCH_FROM:
             return self._batch(req)
-        rows = zip(req.E.tolist(), req.D.tolist(), req.p1.tolist(), req.p2.tolist(), req.b1.tolist(),
-                   req.b2.tolist())
-        return decision_rows([self._one(*row) for row in rows], req.num_subtasks)
+        return decide_each(self._one, req)
 
     @staticmethod
     def _batch(req: Requirements) -> np.ndarray:

@@ -304,6 +304,18 @@ def cost_tensors(
     return computation, transfer
 
 
+def check_locations(name: str, array: np.ndarray) -> np.ndarray:
+    """``array`` (any shape) as int64 whose values are locations {0, 1, 2}, or a ValueError
+    naming ``name`` and the first bad entry."""
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{name} must be integers in {{0, 1, 2}}, got dtype {array.dtype}")
+    bad = ~np.isin(array, (DEVICE, EDGE, CLOUD))
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must be in {{0, 1, 2}}, got {name}{list(index)} = {array[index]}")
+    return array.astype(np.int64)
+
+
 def check_decisions(decisions, req: Requirements) -> np.ndarray:
     """``decisions`` as an int64 array of shape (n, |A|) with values in {0, 1, 2}."""
     req = check_requirements(req)
@@ -311,13 +323,7 @@ def check_decisions(decisions, req: Requirements) -> np.ndarray:
     if array.shape != (req.n, req.num_subtasks):
         raise ValueError(f"decisions must have shape (n, |A|) = {(req.n, req.num_subtasks)}, "
                          f"got decisions.shape = {array.shape}")
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ValueError(f"decisions must be integers in {{0, 1, 2}}, got dtype {array.dtype}")
-    bad = ~np.isin(array, (DEVICE, EDGE, CLOUD))
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"decisions must be in {{0, 1, 2}}, got decisions{list(index)} = {array[index]}")
-    return array.astype(np.int64)
+    return check_locations("decisions", array)
 
 
 def path_cost(computation: np.ndarray, transfer: np.ndarray, decisions: np.ndarray) -> np.ndarray:

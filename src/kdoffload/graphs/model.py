@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checks import check_array, check_choice, check_count, show
-from ..system import CLOUD, DEVICE, EDGE, NUM_LOCATIONS
+from ..system import CLOUD, DEVICE, EDGE, NUM_LOCATIONS, check_locations
 
 __all__ = [
     "TOPOLOGIES", "OBJECTIVES", "TaskGraph", "GraphRequirements", "check_graph_requirements",
@@ -442,13 +442,7 @@ def check_placements(placements, req: GraphRequirements) -> np.ndarray:
     if array.ndim not in (2, 3) or array.shape[0] != req.n or array.shape[-1] != req.num_nodes:
         raise ValueError(f"placements must have shape (r, n) = {(req.n, req.num_nodes)} or (r, k, n), "
                          f"got placements.shape = {array.shape}")
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ValueError(f"placements must be integers in {{0, 1, 2}}, got dtype {array.dtype}")
-    bad = ~np.isin(array, (DEVICE, EDGE, CLOUD))
-    if bad.any():
-        index = [int(i) for i in np.argwhere(bad)[0]]
-        raise ValueError(f"placements must be in {{0, 1, 2}}, got placements{index} = {array[tuple(index)]}")
-    return array.astype(np.int64)
+    return check_locations("placements", array)
 
 
 def placement_cost(unary: np.ndarray, pairwise: np.ndarray, edges: np.ndarray, placements: np.ndarray) -> np.ndarray:
