@@ -268,3 +268,37 @@ def test_dqn_budget_sets_the_updates_from_the_queries(budget, updates):
 def test_dqn_budget_rejects_a_bad_budget():
     with pytest.raises(ValueError, match="budget"):
         experiments.dqn_budget_config(0)
+
+
+def test_training_jobs_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("KDOFFLOAD_JOBS", "3")
+    assert experiments.training_jobs() == 3
+    for bad in ("0", "-2", "two"):
+        monkeypatch.setenv("KDOFFLOAD_JOBS", bad)
+        with pytest.raises(ValueError, match=f"KDOFFLOAD_JOBS must be a positive integer, got KDOFFLOAD_JOBS = '{bad}'"):
+            experiments.training_jobs()
+
+
+def test_a_network_trained_in_a_worker_is_the_network_trained_here(tmp_path):
+    """What lets the chapters train seeds in parallel: one thread and one seed give the
+    same weights in a worker process as in this one (the workers only fill the cache)."""
+    import torch
+
+    from kdoffload.train import TrainConfig, train_supervised
+
+    req = kd.sample(300, "wide", seed=1)
+    data = LabelledDataset(req, kd.solve(req, method="dp"), "wide", 1, "dp")
+    config = TrainConfig(hidden=(16,), epochs=3, batch_size=64, patience=None)
+
+    def train_and_save(seed, path):
+        torch.save(train_supervised(data, config, seed).state_dict(), path)
+
+    calls = [(train_and_save, (seed, tmp_path / f"worker{seed}.pt"), {}) for seed in (0, 1)]
+    experiments.train_in_parallel(calls, n_jobs=2)
+    weights = {}
+    for seed in (0, 1):
+        here = train_supervised(data, config, seed).state_dict()
+        there = torch.load(tmp_path / f"worker{seed}.pt")
+        assert all(torch.equal(here[name], there[name]) for name in here)
+        weights[seed] = here
+    assert not torch.equal(weights[0]["body.0.weight"], weights[1]["body.0.weight"])  # the seeds matter

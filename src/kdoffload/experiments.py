@@ -14,6 +14,11 @@ DQNs, by ``drl_wide`` (Figure 5, trained on the wide training set) and ``drl_nar
 * ``optimal`` is the exact dynamic program (the same decisions as the test set's CBC
   labels, see chapter 2).
 
+Models missing from the cache are trained in parallel worker processes, one thread and
+one seed each (:func:`train_in_parallel`, ``$KDOFFLOAD_JOBS`` workers, default every core):
+:func:`learned_policies`, :func:`scores`, :func:`latencies`, :func:`dqn_budget_curve` and
+:func:`distillation_scores` train all their models first, then load them from the cache.
+
 :func:`scores` evaluates a set of policies for every seed on one labelled test set;
 :func:`mean_std` and :func:`mean_std_table` turn that into the results file's
 ``{"mean", "std"}`` entries and a display table. Standard deviations are over seeds
@@ -28,10 +33,12 @@ seeds (:mod:`kdoffload.uncertainty`); :func:`interval_record` and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 from typing import NamedTuple
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -123,6 +130,62 @@ def learned_policy(name: str, seed: int = 0, train_profile: str = "smoke", data_
     raise ValueError(f"unknown learned policy {name!r}; choose one of {list(LEARNED)}")
 
 
+#: Environment variable: worker processes that train models in parallel (default: every core).
+JOBS_VARIABLE = "KDOFFLOAD_JOBS"
+
+
+def training_jobs() -> int:
+    """Worker processes for :func:`train_in_parallel`: ``$KDOFFLOAD_JOBS`` if set, else every core."""
+    setting = os.environ.get(JOBS_VARIABLE, "").strip()
+    if not setting:
+        return os.cpu_count() or 1
+    try:
+        jobs = int(setting)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise ValueError(f"{JOBS_VARIABLE} must be a positive integer, got {JOBS_VARIABLE} = {setting!r}")
+    return jobs
+
+
+def _trained(function, *args, **kwargs) -> None:
+    """Call ``function`` for its side effect (a model written to the cache); return nothing."""
+    function(*args, **kwargs)
+
+
+def train_in_parallel(calls: Iterable[tuple], n_jobs: int | None = None) -> None:
+    """Run the cached training ``calls`` (``(function, args, kwargs)`` triples) in worker processes.
+
+    Every model trains on one thread with its own seed, so a model trained in a worker
+    is the one the same call trains in this process; the workers only fill the on-disk
+    cache, and the caller then loads each model from it. Models already cached are only
+    loaded (fast). ``n_jobs`` defaults to :func:`training_jobs`; with one job, or one
+    call, nothing is started and the calls run here.
+    """
+    calls = list(calls)
+    n_jobs = training_jobs() if n_jobs is None else n_jobs
+    if n_jobs == 1 or len(calls) < 2:
+        for function, args, kwargs in calls:
+            function(*args, **kwargs)
+        return
+    joblib.Parallel(n_jobs=min(n_jobs, len(calls)))(
+        joblib.delayed(_trained)(function, *args, **kwargs) for function, args, kwargs in calls)
+
+
+def train_learned(names: Iterable[str], seeds: Iterable[int], **options) -> None:
+    """Train every learned policy of ``names`` (others are skipped) for every seed, in
+    parallel (:func:`train_in_parallel`); ``options`` as in :func:`learned_policy`."""
+    train_in_parallel((learned_policy, (name, int(seed)), options)
+                      for name in dict.fromkeys(names) if name in LEARNED for seed in seeds)
+
+
+def learned_policies(name: str, seeds: Iterable[int], **options) -> dict:
+    """``{seed: learned_policy(name, seed, **options)}``, the missing models trained in parallel."""
+    seeds = [int(seed) for seed in seeds]
+    train_learned([name], seeds, **options)
+    return {seed: learned_policy(name, seed, **options) for seed in seeds}
+
+
 def policy(name: str, seed: int = 0, **options):
     """Any policy by name: :data:`RULE_BASED` or :data:`LEARNED` (``options`` as in
     :func:`learned_policy`)."""
@@ -150,6 +213,8 @@ def scores(policies, test: LabelledDataset, seeds: Iterable[int], **options) -> 
 def _decided(policies, test: LabelledDataset, seeds: Iterable[int], **options):
     """``(key, seed, decisions)`` on ``test`` for every seed and policy (seeds outer)."""
     req = test.requirements
+    seeds = list(seeds)
+    train_learned(_mapping(policies).values(), seeds, **options)
     for seed in seeds:
         for key, name in _mapping(policies).items():
             yield key, int(seed), policy(name, seed, **options).decide(req)
@@ -275,11 +340,15 @@ def dqn_budget_curve(test: LabelledDataset, seeds: Iterable[int], budgets: Seque
     from .drl import train_dqn
 
     req = test.requirements
+    seeds = [int(seed) for seed in seeds]
+    configs = {budget: dqn_budget_config(budget, train_profile, hidden) for budget in budgets}
+    options = {"profile": train_profile, "data_seed": data_seed}
+    train_in_parallel((train_dqn, ("narrow",), {"seed": seed, "config": config, **options})
+                      for config in configs.values() for seed in seeds)
     rows = []
-    for budget in budgets:
-        config = dqn_budget_config(budget, train_profile, hidden)
+    for budget, config in configs.items():
         for seed in seeds:
-            model = train_dqn("narrow", seed=int(seed), config=config, profile=train_profile, data_seed=data_seed)
+            model = train_dqn("narrow", seed=seed, config=config, **options)
             scored = summarize(req, model.decide(req), test.labels)
             rows.append({"budget": int(budget), "queries": config.updates * config.env_batch,
                          "hidden": " × ".join(map(str, config.hidden)), "seed": int(seed),
@@ -610,10 +679,14 @@ def distillation_scores(settings: Iterable[tuple[float, float]], test: LabelledD
                         train_profile: str = "smoke", data_seed: int = 0) -> pd.DataFrame:
     """KD-DIL for every (T, alpha) in ``settings`` and seed: columns T, alpha, seed and the metrics."""
     req = test.requirements
+    settings, seeds = list(settings), [int(seed) for seed in seeds]
+    options = {"train_profile": train_profile, "data_seed": data_seed}
+    train_in_parallel((learned_policy, ("kd_dil", seed), {"T": T, "alpha": alpha, **options})
+                      for T, alpha in settings for seed in seeds)
     rows = []
     for T, alpha in settings:
         for seed in seeds:
-            student = learned_policy("kd_dil", seed, train_profile, data_seed, T=T, alpha=alpha)
+            student = learned_policy("kd_dil", seed, T=T, alpha=alpha, **options)
             rows.append({"T": T, "alpha": alpha, "seed": int(seed),
                          **summarize(req, student.decide(req), test.labels)})
     return pd.DataFrame(rows)
