@@ -4,7 +4,8 @@ Modules, one job each:
 
 * :mod:`~kdoffload.graphs.model` -- the task graph, its requests and summed latency;
 * :mod:`~kdoffload.graphs.solvers` -- exact placement: exhaustive, minimum cut, ILP;
-* :mod:`~kdoffload.graphs.families` -- random layered DAGs (daggen style), the paper's chain.
+* :mod:`~kdoffload.graphs.families` -- random layered DAGs (daggen style), the paper's chain;
+* :mod:`~kdoffload.graphs.heuristics` -- greedy, fixed-location and random placements.
 
 Example::
 
@@ -18,6 +19,7 @@ from .families import (  # noqa: F401
     B3_RANGE, chain, chain_requirements, layered_dag, paper_chain, preset_ccr, random_dag,
     random_requirements, sample_network, sample_weights,
 )
+from .heuristics import GRAPH_HEURISTICS, GraphFixedLocation, GraphGreedy, GraphRandom, graph_heuristic  # noqa: F401
 from .model import (  # noqa: F401
     OBJECTIVES, TOPOLOGIES, GraphRequirements, TaskGraph, cost, cost_terms, edge_terms, hop_matrix, latency,
     makespan, node_terms,
