@@ -5,6 +5,7 @@ Modules, one job each:
 * :mod:`~kdoffload.graphs.model` -- the task graph, its requests and summed latency;
 * :mod:`~kdoffload.graphs.solvers` -- exact placement: exhaustive, minimum cut, ILP;
 * :mod:`~kdoffload.graphs.families` -- random layered DAGs (daggen style), the paper's chain;
+* :mod:`~kdoffload.graphs.dnn` -- real DNN inference graphs (MobileNetV2, ResNet-50, ViT-B/16, BERT-base);
 * :mod:`~kdoffload.graphs.heuristics` -- greedy, fixed-location and random placements.
 
 Example::
@@ -15,6 +16,7 @@ Example::
     graphs.latency(req, x)                                # (10,) seconds
 """
 
+from .dnn import CYCLES_PER_FLOP, DNN_GRAPHS, dnn_graph, dnn_info, dnn_requirements  # noqa: F401
 from .families import (  # noqa: F401
     B3_RANGE, chain, chain_requirements, layered_dag, paper_chain, preset_ccr, random_dag,
     random_requirements, sample_network, sample_weights,
