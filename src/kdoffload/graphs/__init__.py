@@ -1,4 +1,4 @@
-"""Task graphs beyond the paper's chain (issue 9): model, exact solvers, graph families.
+"""Task graphs beyond the paper's chain: model, exact solvers, graph families, the chapter's measurements.
 
 Modules, one job each:
 
@@ -6,7 +6,11 @@ Modules, one job each:
 * :mod:`~kdoffload.graphs.solvers` -- exact placement: exhaustive, minimum cut, ILP;
 * :mod:`~kdoffload.graphs.families` -- random layered DAGs (daggen style), the paper's chain;
 * :mod:`~kdoffload.graphs.dnn` -- real DNN inference graphs (MobileNetV2, ResNet-50, ViT-B/16, BERT-base);
-* :mod:`~kdoffload.graphs.heuristics` -- greedy, fixed-location and random placements.
+* :mod:`~kdoffload.graphs.heuristics` -- greedy, fixed-location and random placements;
+* :mod:`~kdoffload.graphs.frontier` -- decision times of the exact solvers, min-cut's misses;
+* :mod:`~kdoffload.graphs.placements` -- optimal DNN placements along a bandwidth sweep;
+* :mod:`~kdoffload.graphs.figures` and :mod:`~kdoffload.graphs.summary` -- the chapter's figures
+  and the Summary's "beyond the paper" rows (imported on their own, not here).
 
 Example::
 
