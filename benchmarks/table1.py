@@ -5,7 +5,7 @@ distilled student to a lean weight file, checks that it makes the torch student'
 decisions on the whole test set, checks every policy's lean (per-request) form against its
 vectorised reference on ``--check`` requirements (a disagreement stops the run, naming the
 form and the count), measures this CPU's peak FLOP/s, then times every policy in both
-forms with :mod:`kdoffload.delay` and prints the table beside the paper's ratios: per key,
+forms with :mod:`kdoffload.timing` and prints the table beside the paper's ratios: per key,
 the operations per decision, the time at the peak rate (the floor), µs per decision, the
 ratio to Greedy's fastest form and to the floor in each regime, then which of the paper's
 ratios are reachable. The JSON written to ``--out`` holds ``table1`` (the results file's
@@ -21,36 +21,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-import kdoffload as kd
-from kdoffload import delay
+from kdoffload import experiments, registry
+from kdoffload.timing import render, table1
 
 HERE = Path(__file__).resolve().parent
 
 
 def learned_models(profile: str, seed: int, data_seed: int, progress: bool | None) -> dict:
-    """The DIL teacher, the KD-DIL student, Baseline DIL and (when available) the DQN."""
-    from kdoffload.distill import train_student_kd
-    from kdoffload.train import train_baseline_dil, train_teacher
-
-    teacher = train_teacher(seed=seed, profile=profile, data_seed=data_seed, progress=progress)
-    models = {
-        "dil": teacher,
-        "kd_dil": train_student_kd(teacher, seed=seed, profile=profile, data_seed=data_seed, progress=progress),
-        "baseline_dil": train_baseline_dil(seed=seed, profile=profile, data_seed=data_seed, progress=progress),
-    }
-    try:
-        from kdoffload import drl
-    except ImportError:
-        print("kdoffload.drl is not available: DRL is left out of the table", file=sys.stderr)
-    else:
-        models["drl"] = drl.train_dqn("narrow", seed=seed, profile=profile, data_seed=data_seed, progress=progress)
-    return models
+    """The learned policies Table 1 times, keyed by their Table 1 keys (``drl`` is the narrow DQN)."""
+    options = {"train_profile": profile, "data_seed": data_seed, "progress": progress}
+    return {timed.key: experiments.learned_policy(info.name, seed, **options)
+            for info in registry.policies(family="learned") for timed in info.table1 if timed.form == "vectorised"}
 
 
 def main(argv=None) -> int:
@@ -61,15 +47,15 @@ def main(argv=None) -> int:
                              "architectures, hence the timings, do not depend on it")
     parser.add_argument("--seed", type=int, default=0, help="training seed of the learned policies")
     parser.add_argument("--data-seed", type=int, default=0)
-    parser.add_argument("--input-seed", type=int, default=delay.INPUT_SEED, help="seed of the timing inputs")
+    parser.add_argument("--input-seed", type=int, default=table1.INPUT_SEED, help="seed of the timing inputs")
     parser.add_argument("--batched", type=int, default=100_000, help="decisions in the batched regime")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--online", type=int, default=10_000, help="sequential single-request calls")
-    parser.add_argument("--ilp-batched", type=int, default=delay.SLOW_COUNTS["optimal_ilp"]["batched"])
-    parser.add_argument("--ilp-online", type=int, default=delay.SLOW_COUNTS["optimal_ilp"]["online"])
+    parser.add_argument("--ilp-batched", type=int, default=table1.SLOW_COUNTS["optimal_ilp"]["batched"])
+    parser.add_argument("--ilp-online", type=int, default=table1.SLOW_COUNTS["optimal_ilp"]["online"])
     parser.add_argument("--drl-batched", type=int, default=None, help="smaller count for DRL (default: all)")
     parser.add_argument("--drl-online", type=int, default=None)
-    parser.add_argument("--check", type=int, default=delay.CHECK_DECISIONS,
+    parser.add_argument("--check", type=int, default=table1.CHECK_DECISIONS,
                         help="requirements every lean form is checked on against its reference")
     parser.add_argument("--no-heuristics", action="store_true", help="leave Local, Edge, Cloud and Random out")
     parser.add_argument("--repeats", type=int, default=5)
@@ -96,10 +82,10 @@ def main(argv=None) -> int:
     if args.drl_batched or args.drl_online:
         counts["drl"] = {key: value for key, value in (("batched", args.drl_batched), ("online", args.drl_online))
                          if value}
-    run = delay.run_table1(models, test, lean_path, input_seed=args.input_seed, batched_decisions=args.batched,
-                           batch_size=args.batch_size, online_decisions=args.online, counts=counts,
-                           repeats=args.repeats, threads=args.threads, progress=progress,
-                           check_decisions=args.check, heuristics=not args.no_heuristics)
+    run = table1.run_table1(models, test, lean_path, input_seed=args.input_seed, batched_decisions=args.batched,
+                            batch_size=args.batch_size, online_decisions=args.online, counts=counts,
+                            repeats=args.repeats, threads=args.threads, progress=progress,
+                            check_decisions=args.check, heuristics=not args.no_heuristics)
     results = run.results()
     results["table1_details"]["profile"] = args.profile
     results["table1_details"]["models_profile"] = models_profile
@@ -117,7 +103,7 @@ def main(argv=None) -> int:
     from kdoffload.paper import TABLE1
 
     print("\nat equal implementation effort (each policy in its fastest form per regime):")
-    print(delay.table1_frame(run.equal_effort(), TABLE1).to_string(float_format=lambda x: f"{x:.4g}"))
+    print(render.table1_frame(run.equal_effort(), TABLE1).to_string(float_format=lambda x: f"{x:.4g}"))
     print()
     peak = run.peak
     if peak:

@@ -20,15 +20,17 @@ def test_set():
 
 
 def test_policy_by_name():
-    assert isinstance(experiments.policy("optimal"), kd.DynamicProgramming)
+    assert isinstance(experiments.policy("optimal_dp"), kd.DynamicProgramming)
     assert experiments.policy("random", seed=3).seed == 3
     assert experiments.policy("edge").decide(kd.sample(2, seed=0)).tolist() == [[1] * 6] * 2
-    with pytest.raises(ValueError, match="unknown learned policy 'dqn'"):
+    with pytest.raises(ValueError, match=r"unknown policy 'dqn' for the chain model; choose one of \[.*'drl_wide'"):
         experiments.policy("dqn")
+    with pytest.raises(ValueError, match=r"unknown learned policy 'greedy'; choose one of \['drl_wide', 'drl_narrow'"):
+        experiments.learned_policy("greedy")
 
 
 def test_scores_rule_based(test_set):
-    frame = experiments.scores({"optimal": "optimal", "greedy": "greedy", "random": "random"}, test_set, [0, 1])
+    frame = experiments.scores({"optimal": "optimal_dp", "greedy": "greedy", "random": "random"}, test_set, [0, 1])
     assert list(frame.columns) == ["policy", "seed", *experiments.METRICS]
     assert len(frame) == 6
     optimal = frame[frame["policy"] == "optimal"]
@@ -101,20 +103,6 @@ def test_reading_scores_rule_based():
     assert len(ratios) == 2 * 30 and (ratios["ratio"] >= 1 - 1e-12).all()
 
 
-def test_table1_display():
-    table1 = {"batched": {"greedy": {"us_per_decision": 0.2, "vs_greedy": 1.0},
-                          "dil": {"us_per_decision": 1.0, "vs_greedy": 5.0}},
-              "online": {"greedy": {"us_per_decision": 20.0, "vs_greedy": 1.0},
-                         "dil": {"us_per_decision": 40.0, "vs_greedy": 2.0}}}
-    frame = experiments.table1_display(table1, {"greedy": 1.0, "dil": 0.256}, plots.POLICY_LABELS)
-    assert list(frame.index) == ["Greedy", "DIL"]
-    assert frame.loc["DIL", ("online", "÷ Greedy")] == 2.0
-    assert frame.loc["DIL", ("paper", "÷ Greedy")] == "0.26"  # the paper's ratio, two decimals
-    assert frame.loc["DIL", ("batched", "µs / decision")] == 1.0
-    frame = experiments.table1_display(table1, {"greedy": 1.0})
-    assert frame.loc["dil", ("paper", "÷ Greedy")] == "—"  # no paper number for DIL
-
-
 def test_new_figures_draw(test_set):
     plots.setup()
     history = experiments.histories({0: _Trained(0.0), 1: _Trained(0.5)}, ["train_loss"])
@@ -162,7 +150,7 @@ def test_orderings_of_the_claims():
 
 # --------------------------------------------------------------------------- intervals
 
-RULES = {"optimal": "optimal", "greedy": "greedy", "local": "local", "edge": "edge", "random": "random"}
+RULES = {"optimal": "optimal_dp", "greedy": "greedy", "local": "local", "edge": "edge", "random": "random"}
 
 
 def test_latencies_are_what_scores_saw(test_set):

@@ -46,12 +46,11 @@ def setup(namespace: dict, threads: int = 1) -> ChapterStart:
     threads : int
         CPU threads for torch (fixed, so the same seed prints the same numbers).
     """
-    import torch
-
     from . import plots
+    from .threads import set_torch_threads
 
     warnings.filterwarnings("ignore", "IProgress")  # tqdm's notebook bar without ipywidgets
-    torch.set_num_threads(threads)
+    set_torch_threads(threads)
     plots.setup()
     stable_table_output()
     history = namespace.get("In")

@@ -33,9 +33,9 @@ import joblib
 import numpy as np
 
 from . import __version__
-from .progress import bar, progress_enabled  # noqa: F401 - progress_enabled is imported from here
+from .progress import bar
 from .checks import check_choice, check_count, check_int
-from .solvers import EXACT_SOLVERS
+from .solvers import exact_methods, exact_solver
 from .system import OBJECTIVES, PRESETS, Requirements, check_requirements, sample
 
 #: Divisors of the "range" feature scaling: the upper ends of the wide (§5.1) ranges,
@@ -114,9 +114,8 @@ def label(req: Requirements, solver: str = "ilp", objective: str = "latency", we
         Show a bar over chunks (None: see :mod:`kdoffload.progress`).
     """
     req = check_requirements(req)
-    check_choice("solver", solver, EXACT_SOLVERS)
     chunk_size = check_count("chunk_size", chunk_size)
-    policy = EXACT_SOLVERS[solver](objective=objective, weight=weight, output_return=output_return)
+    policy = exact_solver(solver, "solver", objective=objective, weight=weight, output_return=output_return)
     starts = range(0, req.n, chunk_size)
     if len(starts) == 1:
         return policy.decide(req)
@@ -160,7 +159,7 @@ def labelled_dataset(n: int, preset: str = "wide", num_subtasks: int = 6, seed: 
     check_count("num_subtasks", num_subtasks)
     check_int("seed", seed, minimum=0)
     check_choice("preset", preset, PRESETS)
-    check_choice("solver", solver, EXACT_SOLVERS)
+    check_choice("solver", solver, exact_methods())
     check_choice("objective", objective, OBJECTIVES)
     build = _cached_build_dataset if cache else _build_dataset
     return build(n, preset, num_subtasks, seed, solver, objective, weight, output_return, __version__,

@@ -25,16 +25,11 @@ from numbers import Real
 import joblib
 import numpy as np
 import pandas as pd
-import torch
 
 from . import __version__, paper
 from .data import memory
 from .nets import MLPPolicy
-from .system import NUM_LOCATIONS
-from .train import (
-    STUDENT_CONFIG, TrainConfig, check_profile, datasets, fit, new_model, one_hot, profile_config,
-    soft_cross_entropy,
-)
+from .train import STUDENT_CONFIG, TrainConfig, check_profile, datasets, fit, new_model, one_hot, profile_config
 
 #: Tolerance on "each row sums to 1" for :func:`soften`'s input.
 SUM_TOLERANCE = 1e-4
@@ -119,33 +114,22 @@ def softening_example() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def kd_loss(student_logits: torch.Tensor, soft_targets: torch.Tensor, hard_labels: torch.Tensor | None = None,
-            alpha: float = 0.0) -> torch.Tensor:
-    """Knowledge-distillation loss (Hinton, Vinyals, Dean 2015, arXiv:1503.02531).
-
-    ``(1 - alpha) * H(q, softmax(z)) + alpha * H(y, softmax(z))`` averaged over samples
-    and subtasks, where ``z`` are the student's logits (n, |A|, 3), ``q`` the softened
-    teacher probabilities (n, |A|, 3) (see :func:`soften`) and ``y`` the one-hot exact
-    labels (n, |A|). ``alpha = 0`` (the paper) uses the soft labels only.
-
-    Unlike Hinton et al., the student is trained at temperature 1 on labels that were
-    softened beforehand (the paper's procedure), so the soft term needs no T² factor.
-    Cross-entropy is linear in its target, so this equals :func:`soft_cross_entropy`
-    on the mixed targets of :func:`kd_targets`, which is how training computes it.
-    """
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be in [0, 1], got alpha = {alpha!r}")
-    loss = (1 - alpha) * soft_cross_entropy(student_logits, soft_targets)
-    if alpha > 0:
-        if hard_labels is None:
-            raise ValueError("alpha > 0 needs hard_labels")
-        hard = torch.nn.functional.one_hot(hard_labels.long(), NUM_LOCATIONS).to(student_logits.dtype)
-        loss = loss + alpha * soft_cross_entropy(student_logits, hard)
-    return loss
-
-
 def kd_targets(teacher_probabilities, T: float = paper.TEMPERATURE, hard_labels=None, alpha: float = 0.0) -> np.ndarray:
-    """Training targets (n, |A|, 3) float32: ``(1 - alpha) * soften(p, T) + alpha * one_hot(y)``."""
+    """Training targets (n, |A|, 3) float32: ``(1 - alpha) * soften(p, T) + alpha * one_hot(y)``.
+
+    Soft cross-entropy (:func:`kdoffload.train.soft_cross_entropy`) against these targets is
+    the knowledge-distillation loss of Hinton, Vinyals, Dean, "Distilling the Knowledge in
+    a Neural Network" (2015, arXiv:1503.02531)::
+
+        L(z) = (1 - alpha) * H(q, softmax(z)) + alpha * H(y, softmax(z))
+
+    averaged over samples and subtasks, where ``z`` are the student's logits, ``q`` the
+    teacher probabilities ``p`` softened at ``T`` (:func:`soften`) and ``y`` the exact
+    labels; cross-entropy is linear in its target, so the mixed target gives the mixed
+    loss. ``alpha = 0`` (the paper) uses the soft labels only. Unlike Hinton et al., the
+    student is trained at temperature 1 on labels softened beforehand (the paper's
+    procedure), so the soft term needs no T² factor.
+    """
     T = _check_temperature(T)
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be a number in [0, 1], got alpha = {alpha!r}")

@@ -59,7 +59,8 @@ from .progress import bar as progress_bar
 from .nets import STATS, TRANSFORMS, InputScaler, check_features, hidden_layers
 from .solvers import Greedy, all_decisions
 from .system import Requirements, cost_tensors, path_cost
-from .train import NARROW_STATS, check_profile, datasets, profile_config, split_indices, torch_threads
+from .threads import limited_threads
+from .train import NARROW_STATS, check_profile, datasets, profile_config, split_indices
 
 REWARDS = ("log_greedy", "ratio_greedy", "latency")
 DATASETS = ("wide", "narrow")
@@ -273,7 +274,7 @@ def fit_dqn(data: LabelledDataset, config: DQNConfig = DQN_CONFIG, seed: int = 0
 
     rows = []
     start = time.perf_counter()
-    with torch_threads(config.threads), torch.random.fork_rng(devices=[]):
+    with limited_threads(config.threads, blas=False), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = QNetwork(req.num_subtasks, config.hidden, config.dueling, config.transform, name, config.stats)
         model.scaler.fit(x.numpy())

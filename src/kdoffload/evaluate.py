@@ -9,7 +9,6 @@ latencies over a test set, ``mean(latency(policy)) / mean(latency(optimal))``. B
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .system import Requirements, check_decisions, latency
 
@@ -57,9 +56,3 @@ def summarize(req: Requirements, decisions, optimal_decisions, output_return: bo
         "accuracy": float((decisions == optimal_decisions).all(axis=1).mean()),
         "subtask_accuracy": float((decisions == optimal_decisions).mean()),
     }
-
-
-def evaluate(policies, req: Requirements, optimal_decisions, output_return: bool = True) -> pd.DataFrame:
-    """One row per policy (indexed by ``policy.name``) with the columns of :func:`summarize`."""
-    rows = {policy.name: summarize(req, policy.decide(req), optimal_decisions, output_return) for policy in policies}
-    return pd.DataFrame.from_dict(rows, orient="index")

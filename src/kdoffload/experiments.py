@@ -42,23 +42,18 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from . import paper, uncertainty
+from . import paper, registry, uncertainty
 from .data import LabelledDataset
 from .evaluate import latency_ratios, summarize
-from .solvers import DynamicProgramming, heuristic
+from .learned import learned_policy
 from .system import latency
 
 #: Bars of Figure 5 (§5.1) and Figure 6 (§5.2), in the paper's order, as
 #: {key in the results file: policy name for :func:`policy`}.
-FIGURE5 = {"optimal": "optimal", "dil": "dil", "greedy": "greedy", "drl": "drl_wide", "local": "local",
+FIGURE5 = {"optimal": "optimal_dp", "dil": "dil", "greedy": "greedy", "drl": "drl_wide", "local": "local",
            "edge": "edge", "cloud": "cloud", "random": "random"}
-FIGURE6 = {"optimal": "optimal", "kd_dil": "kd_dil", "baseline_dil": "baseline_dil", "drl": "drl_narrow",
+FIGURE6 = {"optimal": "optimal_dp", "kd_dil": "kd_dil", "baseline_dil": "baseline_dil", "drl": "drl_narrow",
            "greedy": "greedy"}
-
-RULE_BASED = ("optimal", "greedy", "local", "edge", "cloud", "random")
-LEARNED = ("dil", "kd_dil", "baseline_dil", "drl_wide", "drl_narrow")
-#: Policies whose decisions do not depend on the seed.
-SEED_FREE = ("optimal", "greedy", "local", "edge", "cloud")
 
 #: The ordering claims of the paper's Figures 5 and 6 in the keys of those figures, as
 #: ``claim -> (better, worse)``: every policy of ``better`` should have a lower normalised
@@ -91,43 +86,14 @@ def _mapping(policies) -> dict[str, str]:
     return {name: name for name in policies}
 
 
-def learned_policy(name: str, seed: int = 0, train_profile: str = "smoke", data_seed: int = 0,
-                   T: float = paper.TEMPERATURE, alpha: float = 0.0, progress: bool | None = None,
-                   narrow_stats: str | None = None):
-    """The learned policy ``name`` (one of :data:`LEARNED`) of training seed ``seed``.
+def rule_based() -> tuple[str, ...]:
+    """Names of the registered exact and heuristic policies (:mod:`kdoffload.registry`)."""
+    return registry.names(family="exact") + registry.names(family="heuristic")
 
-    Through the cached entry points, so a second call (from any chapter) loads the model.
-    ``T`` and ``alpha`` matter for ``kd_dil`` only. ``narrow_stats`` (``"fit"`` or
-    ``"wide"``) replaces the input statistics of the §5.2 models (``kd_dil``,
-    ``baseline_dil``, ``drl_narrow``); None keeps their default,
-    :data:`kdoffload.train.NARROW_STATS`.
-    """
-    from dataclasses import replace
 
-    from .distill import train_student_kd
-    from .drl import DQN_CONFIG, train_dqn
-    from .nets import STATS
-    from .train import STUDENT_CONFIG, profile_config, train_baseline_dil, train_teacher
-
-    options = {"seed": int(seed), "profile": train_profile, "data_seed": int(data_seed), "progress": progress}
-    if narrow_stats is not None and narrow_stats not in STATS:
-        raise ValueError(f"narrow_stats must be one of {list(STATS)} or None, got narrow_stats = {narrow_stats!r}")
-    student_config = dqn_config = None
-    if narrow_stats is not None:
-        student_config = replace(profile_config(STUDENT_CONFIG, train_profile, "student"), stats=narrow_stats)
-        dqn_config = replace(profile_config(DQN_CONFIG, train_profile, "dqn"), stats=narrow_stats)
-    if name == "dil":
-        return train_teacher(**options)
-    if name == "kd_dil":
-        teacher = train_teacher(**options)
-        return train_student_kd(teacher, T=T, alpha=alpha, config=student_config, **options)
-    if name == "baseline_dil":
-        return train_baseline_dil(config=student_config, **options)
-    if name == "drl_wide":
-        return train_dqn("wide", **options)
-    if name == "drl_narrow":
-        return train_dqn("narrow", config=dqn_config, **options)
-    raise ValueError(f"unknown learned policy {name!r}; choose one of {list(LEARNED)}")
+def learned() -> tuple[str, ...]:
+    """Names of the registered learned policies."""
+    return registry.names(family="learned")
 
 
 #: Environment variable: worker processes that train models in parallel (default: every core).
@@ -176,7 +142,7 @@ def train_learned(names: Iterable[str], seeds: Iterable[int], **options) -> None
     """Train every learned policy of ``names`` (others are skipped) for every seed, in
     parallel (:func:`train_in_parallel`); ``options`` as in :func:`learned_policy`."""
     train_in_parallel((learned_policy, (name, int(seed)), options)
-                      for name in dict.fromkeys(names) if name in LEARNED for seed in seeds)
+                      for name in dict.fromkeys(names) if name in learned() for seed in seeds)
 
 
 def learned_policies(name: str, seeds: Iterable[int], **options) -> dict:
@@ -187,13 +153,12 @@ def learned_policies(name: str, seeds: Iterable[int], **options) -> dict:
 
 
 def policy(name: str, seed: int = 0, **options):
-    """Any policy by name: :data:`RULE_BASED` or :data:`LEARNED` (``options`` as in
-    :func:`learned_policy`)."""
-    if name == "optimal":
-        return DynamicProgramming()
-    if name in RULE_BASED:
-        return heuristic(name, seed=seed)
-    return learned_policy(name, seed, **options)
+    """Any registered policy by name; ``options`` go to a learned policy's
+    :func:`learned_policy` and are ignored by the rule-based ones."""
+    info = registry.get(name)
+    if info.family == "learned":
+        return learned_policy(name, seed, **options)
+    return info.build(seed=seed)
 
 
 def scores(policies, test: LabelledDataset, seeds: Iterable[int], **options) -> pd.DataFrame:
@@ -268,7 +233,7 @@ class Latencies(NamedTuple):
 
 
 def _check_seeds(names: Iterable[str], seeds: Sequence[int]) -> None:
-    varying = sorted(set(names) - set(SEED_FREE))
+    varying = sorted({name for name in names if registry.get(name).seeded})
     if varying and len(seeds) < 2:
         raise ValueError(f"an interval for {varying} needs at least 2 seeds (it includes the spread over "
                          f"training seeds), got seeds = {list(seeds)}")
@@ -479,7 +444,7 @@ def _reading_runs(names: Sequence[str], seeds: Iterable[int], test_size: int, le
         for output_return in (True, False):
             optimal = solve(req, method="dp", output_return=output_return)
             for name in names:
-                if name in LEARNED and output_return not in learned_readings:
+                if name in learned() and output_return not in learned_readings:
                     continue
                 chosen = Greedy(output_return=output_return) if name == "greedy" else policy(name, seed, **options)
                 yield i, int(seed), output_return, req, optimal, name, chosen.decide(req)
@@ -728,24 +693,3 @@ def matching_temperature(target, low: float = 1.0, high: float = 50.0, steps: in
     T = float(grid[int(np.argmin(errors))])
     q = soften(p, T)
     return {"T": T, "q": q.tolist(), "max_error": float(np.max(np.abs(q - target)))}
-
-
-# --------------------------------------------------------------------------- Table 1
-
-
-def table1_display(table1: Mapping, paper_ratios: Mapping | None = None, labels: Mapping | None = None,
-                   digits: int = 3) -> pd.DataFrame:
-    """The results file's ``table1`` as one row per policy: µs per decision and ratio to Greedy
-    in each regime, and the paper's ratio (— where the paper gives none)."""
-    policies = list(dict.fromkeys(name for entries in table1.values() for name in entries))
-    columns = {}
-    for regime, entries in table1.items():
-        columns[(regime, "µs / decision")] = {p: entries[p]["us_per_decision"] for p in entries}
-        columns[(regime, "÷ Greedy")] = {p: entries[p]["vs_greedy"] for p in entries}
-    frame = pd.DataFrame(columns).reindex(policies).round(digits)
-    if paper_ratios is not None:
-        frame[("paper", "÷ Greedy")] = [f"{paper_ratios[p]:.2f}" if p in paper_ratios else "—" for p in policies]
-    if labels is not None:
-        frame.index = [labels.get(p, p) for p in policies]
-    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
-    return frame

@@ -41,7 +41,7 @@ the last bits: numpy's BLAS and torch's kernels sum the products in different or
 and torch's float32 log is not correctly rounded (the lean path computes it in float64
 and rounds, which differs from torch's in the last bit for a few per cent of inputs).
 A decision can therefore differ only where two logits of a group are within about
-1e-6 of each other. :func:`kdoffload.delay.check_lean` compares the decisions on a
+1e-6 of each other. :func:`kdoffload.timing.table1.check_lean` compares the decisions on a
 whole test set; that check, not bitwise equality, is the claim.
 
 :func:`lean_mlp` gives the same :class:`LeanMLP` without a file (the teacher and Baseline
@@ -391,8 +391,15 @@ class LeanMLP:
         """Locations (1, |A|) int64 of the first request of ``req`` (see :meth:`logits_one`)."""
         return self.logits_one(req).reshape(1, self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
 
+    def check_subtasks(self, req: Requirements) -> None:
+        """A ValueError if ``req`` has another |A| than the network decides."""
+        if req.E.shape[1] != self.num_subtasks:
+            raise ValueError(f"this network decides |A| = {self.num_subtasks} subtasks, "
+                             f"got requirements with |A| = {req.E.shape[1]}")
+
     def decide(self, req: Requirements) -> np.ndarray:
         """Locations (n, |A|) int64: the argmax of each group of 3 logits."""
+        self.check_subtasks(req)
         if req.n == 1:  # one request (online): a matrix-vector product per layer
             return self.decide_one(req)
         logits = self.logits(self.inputs(self.features(req)))

@@ -260,6 +260,7 @@ class LeanQNetwork(LeanMLP):
 
     def decide(self, req: Requirements) -> np.ndarray:
         """Locations (n, |A|) int64: the action with the highest advantage for each requirement."""
+        self.check_subtasks(req)
         if req.n == 1:
             return self.decide_one(req)
         best = self.logits(self.inputs(self.features(req))).argmax(axis=1)

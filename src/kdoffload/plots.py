@@ -16,19 +16,14 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from . import registry
 from .system import LOCATION_NAMES, MEGA, Requirements
 
 #: Colour of the paper's published values in every figure.
 PAPER_COLOR = "#d62728"
 
-#: Display names of the policy keys of the results file.
-POLICY_LABELS = {
-    "optimal": "Optimal", "dil": "DIL", "kd_dil": "KD-DIL", "baseline_dil": "Baseline DIL",
-    "greedy": "Greedy", "drl": "DRL", "local": "Local", "edge": "Edge", "cloud": "Cloud", "random": "Random",
-    "optimal_exhaustive": "Optimal (exhaustive)", "optimal_dp": "Optimal (DP)", "optimal_ilp": "Optimal (ILP)",
-    "optimal_dp_lean": "Optimal (DP, per request)", "kd_dil_lean": "KD-DIL (lean numpy)",
-    "drl_wide": "DRL (wide)", "drl_narrow": "DRL (narrow)",
-}
+#: Display names of the policy names and results-file keys, read live from :mod:`kdoffload.registry`.
+POLICY_LABELS = registry.Labels()
 
 #: Display names of the columns of training histories (kdoffload.train, kdoffload.drl).
 HISTORY_LABELS = {
@@ -59,7 +54,7 @@ def setup() -> None:
 
 
 def label(policy: str) -> str:
-    """Display name of a policy key."""
+    """Display name of a policy name or results-file key (the key itself if unknown)."""
     return POLICY_LABELS.get(policy, policy)
 
 
@@ -218,16 +213,6 @@ def sweep(values: pd.DataFrame, x: str, y: str = "value", hue: str | None = None
     if log_y:
         ax.set_yscale("log")
     ax.set(xlabel=xlabel or x, ylabel=ylabel)
-    fig.tight_layout()
-    return fig
-
-
-@_closed
-def learning_curves(history: pd.DataFrame, y: str = "loss", hue: str = "split") -> plt.Figure:
-    """Mean ± 1 std over seeds of ``y`` per epoch; ``history`` has columns epoch, seed, ``hue``, ``y``."""
-    fig, ax = plt.subplots()
-    sns.lineplot(history, x="epoch", y=y, hue=hue, errorbar="sd", ax=ax)
-    ax.set(xlabel="epoch", ylabel=y)
     fig.tight_layout()
     return fig
 

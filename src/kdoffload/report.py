@@ -1,4 +1,4 @@
-"""The results file of a run and the status of the run (software, machine, run times).
+"""The results file of a run: where it lives, how chapters merge into it, the run times.
 
 Every chapter records its headline figures in ``<results folder>/<profile>.json``. The
 folder is ``$KDOFFLOAD_RESULTS_DIR`` if set (``kdoffload book`` sets it), else
@@ -17,11 +17,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
-import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -150,28 +147,6 @@ def lookup(results: dict, key: str, default=None):
 
 
 # --- status -----------------------------------------------------------------------------------
-
-#: Packages whose versions the status page lists.
-STATUS_PACKAGES = ("kdoffload", "numpy", "pandas", "torch", "pulp", "scikit-learn", "seaborn", "matplotlib",
-                   "papermill", "jupyter-book", "myst-nb", "nbval")
-
-
-def versions(packages=STATUS_PACKAGES) -> dict[str, str]:
-    """Installed version of each package (``"not installed"`` if missing), Python first."""
-    found = {"python": platform.python_version()}
-    for name in packages:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def machine() -> dict[str, object]:
-    """Platform, processor and CPU count of this machine, and the Python it runs (path shortened)."""
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "executable": display_path(sys.executable)}
-
 
 #: How the on-disk cache was when a chapter ran: something was computed and stored, or nothing.
 CACHE_STATES = ("cold", "warm")

@@ -2,7 +2,9 @@
 
 All of them implement :class:`kdoffload.policy.Policy` and minimise the additive cost
 tensors of :func:`kdoffload.system.cost_tensors`, so they never need to know which
-objective they minimise.
+objective they minimise. Each is registered in :mod:`kdoffload.registry` at the end of
+this module; an exact solver is registered as ``optimal_<method>`` and :func:`solve`
+finds it by ``method``.
 
 Ties: every exact solver returns, among the decisions whose cost is within a relative
 ``TIE_RTOL`` of the optimum, the lexicographically smallest one (``I_0`` most
@@ -18,8 +20,8 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import pulp
 
+from . import registry
 from .checks import check_choice, check_count, check_int
 from .system import DEVICE, NUM_LOCATIONS, OBJECTIVES, Requirements, check_requirements, cost_tensors
 
@@ -243,6 +245,8 @@ class IntegerProgram(CostPolicy):
         return edges
 
     def _solve_batch(self, computation: np.ndarray, transfer: np.ndarray) -> np.ndarray:
+        import pulp  # imported here: the other solvers need no LP library
+
         n, num_subtasks, _ = computation.shape
         edges = self.edge_costs(computation, transfer, self.objective_scale)
         model = pulp.LpProblem("offloading", pulp.LpMinimize)
@@ -334,7 +338,20 @@ class RandomPolicy:
         return np.random.default_rng(self.seed).integers(0, NUM_LOCATIONS, size=(req.n, req.num_subtasks))
 
 
-EXACT_SOLVERS = {"exhaustive": ExhaustiveSearch, "dp": DynamicProgramming, "ilp": IntegerProgram}
+#: Prefix of the registered names of the exact solvers: ``optimal_<method>``.
+EXACT_PREFIX = "optimal_"
+
+
+def exact_methods() -> tuple[str, ...]:
+    """The ``method`` names of the registered exact solvers (``"dp"``, ``"exhaustive"``, ``"ilp"``)."""
+    return tuple(name.removeprefix(EXACT_PREFIX) for name in registry.names(family="exact"))
+
+
+def exact_solver(method: str, name: str = "method", **cost_options):
+    """The registered exact solver ``optimal_<method>`` with ``cost_options``; a ValueError
+    naming the argument ``name`` for an unknown method."""
+    check_choice(name, method, exact_methods())
+    return registry.build(EXACT_PREFIX + method, **cost_options)
 
 
 def solve(req: Requirements, method: str = "dp", objective: str = "latency", weight: float = 0.5,
@@ -345,15 +362,59 @@ def solve(req: Requirements, method: str = "dp", objective: str = "latency", wei
     |A| > 12 (see :class:`ExhaustiveSearch`).
     """
     req = check_requirements(req)
-    solver = EXACT_SOLVERS[check_choice("method", method, EXACT_SOLVERS)]
-    return solver(objective=objective, weight=weight, output_return=output_return).decide(req)
+    solver = exact_solver(method, objective=objective, weight=weight, output_return=output_return)
+    return solver.decide(req)
 
 
 def heuristic(name: str, seed: int = 0, **cost_options) -> object:
-    """A heuristic policy by name: "greedy", "local", "edge", "cloud" or "random"."""
-    check_choice("heuristic", name, ("greedy", "local", "edge", "cloud", "random"))
-    if name == "greedy":
-        return Greedy(**cost_options)
-    if name == "random":
-        return RandomPolicy(seed=seed)
-    return FixedLocation(("local", "edge", "cloud").index(name))
+    """A registered heuristic policy by name ("greedy", "local", "edge", "cloud", "random", ...).
+
+    ``cost_options`` (objective, weight, output_return) go to the policies that read costs.
+    """
+    check_choice("heuristic", name, registry.names(family="heuristic"))
+    return registry.build(name, seed=seed, **cost_options)
+
+
+# --------------------------------------------------------------------------- registrations
+
+_OPTIMAL = {"family": "exact", "key": "optimal", "key_label": "Optimal"}
+
+
+def _vectorised(key: str, label: str, implementation: str) -> registry.Timed:
+    return registry.Timed(key, "vectorised", label, implementation)
+
+
+def _lean(key: str, label: str, implementation: str) -> registry.Timed:
+    return registry.Timed(key, "lean", label, implementation)
+
+
+registry.register(
+    "optimal_exhaustive", label="Optimal (exhaustive)", order=10, **_OPTIMAL,
+    build=lambda seed=0, **cost: ExhaustiveSearch(**cost),
+    table1=[_vectorised("optimal_exhaustive", "Optimal (exhaustive)",
+                        "exhaustive search over the 3^|A| decisions, numpy")])
+registry.register(
+    "optimal_dp", label="Optimal (DP)", order=11, **_OPTIMAL,
+    build=lambda seed=0, **cost: DynamicProgramming(**cost),
+    table1=[_vectorised("optimal_dp", "Optimal (DP)", "dynamic program, numpy"),
+            _lean("optimal_dp_lean", "Optimal (DP, lean)", "dynamic program, Python floats")])
+registry.register(
+    "optimal_ilp", label="Optimal (ILP)", order=12, **_OPTIMAL,
+    build=lambda seed=0, **cost: IntegerProgram(**cost),
+    table1=[_vectorised("optimal_ilp", "Optimal (ILP)", "integer program, CBC")])
+registry.register(
+    "greedy", label="Greedy", family="heuristic", order=20,
+    build=lambda seed=0, **cost: Greedy(**cost),
+    table1=[_vectorised("greedy", "Greedy (vectorised)", "numpy"),
+            _lean("greedy_lean", "Greedy (lean)", "Python floats; a batch in numpy without the cost tensors")])
+for _location, _name in enumerate(("local", "edge", "cloud")):
+    registry.register(
+        _name, label=_name.capitalize(), family="heuristic", order=70 + _location,
+        build=lambda seed=0, _location=_location, **cost: FixedLocation(_location),
+        table1=[_vectorised(_name, _name.capitalize(), "numpy"),
+                _lean(f"{_name}_lean", f"{_name.capitalize()} (lean)", "a stored row")])
+registry.register(
+    "random", label="Random", family="heuristic", order=80, seeded=True, stochastic=True,
+    build=lambda seed=0, **cost: RandomPolicy(seed=seed),
+    table1=[_vectorised("random", "Random", "a numpy Generator per call"),
+            _lean("random_lean", "Random (lean)", "one random.Random, one draw per request")])

@@ -46,7 +46,6 @@ model an earlier chapter trained when the arguments match)::
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import time
 from dataclasses import asdict, dataclass, replace
@@ -60,6 +59,7 @@ from .data import LabelledDataset, features, memory, paper_datasets
 from .progress import bar as progress_bar
 from .nets import STATS, STUDENT_HIDDEN, TEACHER_HIDDEN, TRANSFORMS, MLPPolicy, check_features
 from .system import NUM_LOCATIONS, Requirements, cost_tensors, path_cost
+from .threads import limited_threads
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("onecycle", "cosine", "constant")
@@ -192,17 +192,6 @@ def datasets(profile: str = "paper", data_seed: int = 0) -> dict[str, LabelledDa
     return paper_datasets(data_seed, **check_profile(profile)["sizes"])
 
 
-@contextlib.contextmanager
-def torch_threads(threads: int):
-    """Run the block with ``torch.set_num_threads(threads)``, restoring the old value after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean over samples and subtasks of ``-sum_c targets_c * log softmax(logits)_c``.
 
@@ -324,7 +313,7 @@ def fit(model: MLPPolicy, req: Requirements, targets, labels, config: TrainConfi
 
     rows = []
     start = time.perf_counter()
-    with torch_threads(config.threads), torch.random.fork_rng(devices=[]):
+    with limited_threads(config.threads, blas=False), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model.scaler.fit(x.numpy())
         for module in model.body:

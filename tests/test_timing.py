@@ -1,12 +1,15 @@
-"""The delay harness (kdoffload.delay): counts, positivity, the table schema, validation."""
+"""The timing harness and Table 1 (kdoffload.timing): counts, positivity, the table schema, validation."""
 
 import math
+import platform
 
 import numpy as np
 import pytest
 
 import kdoffload as kd
-from kdoffload import delay
+from kdoffload import plots, timing
+from kdoffload.threads import limited_threads
+from kdoffload.timing import harness, machine, render
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ class Counting(Trivial):
 
 
 def test_trivial_policy_gives_positive_finite_figures_and_requested_counts(req):
-    report = delay.measure({"trivial": Trivial(), "greedy": kd.Greedy()}, req, batched_decisions=250,
+    report = timing.measure({"trivial": Trivial(), "greedy": kd.Greedy()}, req, batched_decisions=250,
                            batch_size=100, online_decisions=40, repeats=5, warmup_batches=1,
                            warmup_calls=3, progress=False)
     table = report.table1()
@@ -59,7 +62,7 @@ def test_trivial_policy_gives_positive_finite_figures_and_requested_counts(req):
 
 def test_warm_up_calls_are_excluded_and_smaller_counts_see_a_prefix(req):
     policy = Counting()
-    report = delay.measure({"counting": policy}, req, regimes=("batched",), batched_decisions=250,
+    report = timing.measure({"counting": policy}, req, regimes=("batched",), batched_decisions=250,
                            batch_size=100, counts={"counting": {"batched": 120}}, repeats=5,
                            warmup_batches=2, progress=False)
     # two untimed warm-up batches, then five passes over batches of 100 and 20
@@ -69,47 +72,47 @@ def test_warm_up_calls_are_excluded_and_smaller_counts_see_a_prefix(req):
 
 
 def test_same_inputs_for_every_policy(req):
-    inputs = delay.DelayInputs(req, batch_size=100, batched_decisions=200, online_decisions=10)
+    inputs = harness.DelayInputs(req, batch_size=100, batched_decisions=200, online_decisions=10)
     assert all(r.n == 1 for r in inputs.online(10))
     np.testing.assert_array_equal(inputs.requests[7].E, req.E[7:8])
     np.testing.assert_array_equal(np.concatenate([b.E for b in inputs.batched(200)]), req.E[:200])
     assert inputs.batched(150) is inputs.batched(150)  # prepared once, reused
 
 
-def test_time_calls_returns_the_decisions(req):
-    inputs = [req.take(slice(0, 50)), req.take(slice(50, 80))]
-    timing, decisions = delay.time_calls(kd.DynamicProgramming(), inputs, regime="batched", keep_decisions=True)
-    np.testing.assert_array_equal(decisions, kd.solve(req.take(slice(0, 80))))
-    assert timing.decisions == 80 and timing.calls == 2
-
-
 def test_rejects_bad_settings(req):
     with pytest.raises(ValueError, match="repeats must be >= 5"):
-        delay.time_calls(Trivial(), [req], regime="batched", repeats=3)
+        timing.measure([Trivial()], req, batched_decisions=10, online_decisions=10, repeats=3, progress=False)
     with pytest.raises(ValueError, match="requirements but"):
-        delay.measure([Trivial()], req, online_decisions=10_000, progress=False)
+        timing.measure([Trivial()], req, online_decisions=10_000, progress=False)
     with pytest.raises(ValueError, match="unknown regime"):
-        delay.measure([Trivial()], req, regimes=("offline",), progress=False)
+        timing.measure([Trivial()], req, regimes=("offline",), progress=False)
 
     class Wrong(Trivial):
         def decide(self, req):
             return np.ones((req.n, 2), dtype=np.int64)
 
-    with pytest.raises(ValueError, match="returned shape"):
-        delay.time_calls(Wrong(), [req], regime="batched")
+    with pytest.raises(ValueError, match=r"policy 'trivial' returned shape \(10, 2\) for a batch of 10 requirements"):
+        timing.measure([Wrong()], req, regimes=("batched",), batched_decisions=10, batch_size=10, progress=False)
 
 
 def test_threads_are_limited_and_restored():
     import torch
 
     before = torch.get_num_threads()
-    with delay.limited_threads(1):
-        info = delay.machine_info()
+    with limited_threads(1):
+        info = machine.machine_info()
         assert info["torch_threads"] == 1
         assert info["blas_threads"] in (None, 1)
     assert torch.get_num_threads() == before
-    line = delay.describe_machine(info)
-    assert "cores" in line and "numpy" in line and "torch" in line
+    line = machine.describe_machine(info)
+    assert "cores" in line and f"numpy {np.__version__}" in line and "torch" in line
+    assert info["logical_cpus"] >= 1 and info["python"] == platform.python_version()
+
+
+def test_versions_name_missing_packages():
+    found = machine.versions(("numpy", "surely-not-a-package"))
+    assert found == {"python": platform.python_version(), "numpy": np.__version__,
+                     "surely-not-a-package": "not installed"}
 
 
 def test_run_table1_exports_checks_and_times_every_policy_in_both_forms(tmp_path):
@@ -118,7 +121,7 @@ def test_run_table1_exports_checks_and_times_every_policy_in_both_forms(tmp_path
     student = nets.student()
     student.scaler.fit(kd.features(kd.sample(200, seed=3)))
     models = {"kd_dil": student, "baseline_dil": nets.student(name="baseline_dil")}
-    run = delay.run_table1(models, kd.sample(300, seed=4), tmp_path / "s.kdlean", batched_decisions=60,
+    run = timing.run_table1(models, kd.sample(300, seed=4), tmp_path / "s.kdlean", batched_decisions=60,
                            batch_size=30, online_decisions=12, counts={"optimal_ilp": 5}, warmup_calls=2,
                            check_decisions=400, peak=False, progress=False)
     assert run.lean["identical"] and run.lean["test_decisions"] == 300
@@ -153,7 +156,7 @@ def test_run_table1_exports_checks_and_times_every_policy_in_both_forms(tmp_path
     assert set(results) == {"table1", "table1_details"} and "machine_line" in results["table1_details"]
     details = results["table1_details"]
     assert set(details["normaliser"]) == {"batched", "online"} and details["checks"] and details["operations"]
-    again = delay.table1_frame(results["table1"], paper.TABLE1)
+    again = render.table1_frame(results["table1"], paper.TABLE1)
     assert min(again.loc[("online", g), "vs_greedy"] for g in ("greedy", "greedy_lean")) == 1.0
     best = run.equal_effort()
     for regime in ("batched", "online"):
@@ -171,25 +174,25 @@ def test_a_lean_form_that_disagrees_stops_the_table(tmp_path, monkeypatch):
     monkeypatch.setattr(lean_policies.LeanGreedy, "_one", staticmethod(lambda *row: 0))  # always the device
     message = r"'greedy_lean' disagrees with 'greedy' on [\d,]+ of 300 requirements one at a time"
     with pytest.raises(lean_policies.LeanMismatchError, match=message):
-        delay.run_table1({}, kd.sample(10, seed=4), tmp_path / "s.kdlean", batched_decisions=20, batch_size=10,
+        timing.run_table1({}, kd.sample(10, seed=4), tmp_path / "s.kdlean", batched_decisions=20, batch_size=10,
                          online_decisions=5, check_decisions=300, peak=False, progress=False)
 
 
 def _timing(policy, regime, us):
-    return delay.Timing(policy=policy, regime=regime, decisions=10, calls=10, batch_size=1, warmup_calls=0,
+    return harness.Timing(policy=policy, regime=regime, decisions=10, calls=10, batch_size=1, warmup_calls=0,
                         seconds=(us * 1e-5,) * 5)
 
 
 def test_each_regime_is_normalised_by_the_fastest_greedy():
     timings = [_timing("greedy", "batched", 1.0), _timing("greedy_lean", "batched", 4.0), _timing("x", "batched", 2.0),
                _timing("greedy", "online", 50.0), _timing("greedy_lean", "online", 5.0), _timing("x", "online", 10.0)]
-    report = delay.DelayReport(timings=timings, machine={}, settings={})
+    report = harness.DelayReport(timings=timings, machine={}, settings={})
     assert (report.normaliser("batched"), report.normaliser("online")) == ("greedy", "greedy_lean")
     table = report.table1()
     assert table["batched"]["x"]["vs_greedy"] == pytest.approx(2.0)
     assert table["online"]["x"]["vs_greedy"] == pytest.approx(2.0)
     assert table["online"]["greedy"]["vs_greedy"] == pytest.approx(10.0)
-    only = delay.DelayReport(timings=timings, machine={}, settings={}, reference="greedy")
+    only = harness.DelayReport(timings=timings, machine={}, settings={}, reference="greedy")
     assert only.table1()["online"]["x"]["vs_greedy"] == pytest.approx(0.2)
 
 
@@ -206,13 +209,13 @@ def test_paper_ratio_statement_says_which_ratios_are_reachable():
     operations = {"greedy_lean": {"total": 50, "dtype": "float64"}, "dil_lean": {"total": 500_000, "dtype": "float32"},
                   "kd_dil_lean": {"total": 5_000, "dtype": "float32"}}
     peak = {"float64": 50e9, "float32": 100e9}
-    frame = delay.paper_ratio_frame(table1, operations, peak)
+    frame = render.paper_ratio_frame(table1, operations, peak)
     row = frame[(frame["policy"] == "kd_dil") & (frame["regime"] == "batched") & (frame["form"] == "lean")
                 & (frame["greedy_form"] == "lean")].iloc[0]
     assert row["ratio"] == pytest.approx(0.05) and row["reached"] and not row["greedy_best"]
     floor = frame[(frame["policy"] == "dil") & (frame["regime"] == "floor")].iloc[0]
     assert floor["ratio"] == pytest.approx((500_000 / 100e9) / (50 / 50e9))  # 5,000
-    text = delay.paper_ratio_statement(table1, operations, peak)
+    text = render.paper_ratio_statement(table1, operations, peak)
     dil, kd_dil = text.splitlines()
     # DIL: 18 / 1 batched, 40 / 5 online at equal effort; 0.4 = DIL lean / Greedy vectorised online
     assert dil.startswith("DIL / Greedy (paper 0.51): at equal implementation effort (each in its fastest form "
@@ -227,22 +230,22 @@ def test_paper_ratio_statement_says_which_ratios_are_reachable():
         in kd_dil
     table1["online"]["kd_dil_lean"] = entry(0.5)  # now within 0.17 of Greedy's best online
     assert "The paper's 0.17 is reached at equal effort: 0.1 (KD-DIL lean, Greedy lean, online)" in \
-        delay.paper_ratio_statement(table1)
+        render.paper_ratio_statement(table1)
 
 
 def test_peak_rate_and_floor(req):
-    peak = delay.peak_flops(size=64, repeats=2)
+    peak = machine.peak_flops(size=64, repeats=2)
     assert peak["float64"] > 0 and peak["float32"] > 0 and peak["threads"] == 1
-    combined = delay.combine_peaks([dict(peak, float64=1.0, float32=5.0), dict(peak, float64=3.0, float32=2.0)])
+    combined = machine.combine_peaks([dict(peak, float64=1.0, float32=5.0), dict(peak, float64=3.0, float32=2.0)])
     assert (combined["float64"], combined["float32"], combined["samples"]) == (3.0, 5.0, 2)
     assert combined["float64_samples"] == [1.0, 3.0]
     rounds = []
-    delay.measure([Trivial()], req, regimes=("online",), online_decisions=2, warmup_calls=0, repeats=5,
+    timing.measure([Trivial()], req, regimes=("online",), online_decisions=2, warmup_calls=0, repeats=5,
                   progress=False, after_round=rounds.append)
     assert rounds == [0, 1, 2, 3, 4]
-    assert delay.floor_us({"total": 1000, "dtype": "float32"}, {"float32": 1e9}) == pytest.approx(1.0)
-    assert delay.floor_us({"total": 0, "dtype": None}, peak) == 0.0
-    assert math.isnan(delay.floor_us(None, peak))
+    assert machine.floor_us({"total": 1000, "dtype": "float32"}, {"float32": 1e9}) == pytest.approx(1.0)
+    assert machine.floor_us({"total": 0, "dtype": None}, peak) == 0.0
+    assert math.isnan(machine.floor_us(None, peak))
 
 
 def test_interleaved_passes_alternate_between_policies(req):
@@ -256,10 +259,24 @@ def test_interleaved_passes_alternate_between_policies(req):
             calls.append(self.name)
             return super().decide(req)
 
-    delay.measure([Logged("a"), Logged("b")], req, regimes=("online",), online_decisions=1, warmup_calls=1,
+    timing.measure([Logged("a"), Logged("b")], req, regimes=("online",), online_decisions=1, warmup_calls=1,
                   repeats=5, progress=False)
     assert calls == ["a", "b"] + ["a", "b"] * 5
     calls.clear()
-    delay.measure([Logged("a"), Logged("b")], req, regimes=("online",), online_decisions=1, warmup_calls=1,
+    timing.measure([Logged("a"), Logged("b")], req, regimes=("online",), online_decisions=1, warmup_calls=1,
                   repeats=5, interleave=False, progress=False)
     assert calls == ["a"] * 6 + ["b"] * 6
+
+
+def test_table1_display():
+    table1 = {"batched": {"greedy": {"us_per_decision": 0.2, "vs_greedy": 1.0},
+                          "dil": {"us_per_decision": 1.0, "vs_greedy": 5.0}},
+              "online": {"greedy": {"us_per_decision": 20.0, "vs_greedy": 1.0},
+                         "dil": {"us_per_decision": 40.0, "vs_greedy": 2.0}}}
+    frame = render.table1_display(table1, {"greedy": 1.0, "dil": 0.256}, plots.POLICY_LABELS)
+    assert list(frame.index) == ["Greedy", "DIL"]
+    assert frame.loc["DIL", ("online", "÷ Greedy")] == 2.0
+    assert frame.loc["DIL", ("paper", "÷ Greedy")] == "0.26"  # the paper's ratio, two decimals
+    assert frame.loc["DIL", ("batched", "µs / decision")] == 1.0
+    frame = render.table1_display(table1, {"greedy": 1.0})
+    assert frame.loc["dil", ("paper", "÷ Greedy")] == "—"  # no paper number for DIL
