@@ -32,12 +32,12 @@ import pandas as pd
 import torch
 
 import kdoffload as kd
-from kdoffload import distill, drl, nets, paper, train
+from kdoffload import distill, drl, nets, paper, settings, train
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="paper", choices=sorted(train.PROFILES))
+    parser.add_argument("--profile", default="paper", choices=settings.available_profiles())
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--T", type=float, default=paper.TEMPERATURE)

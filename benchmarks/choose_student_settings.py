@@ -22,12 +22,12 @@ from dataclasses import replace
 import pandas as pd
 
 import kdoffload as kd
-from kdoffload import distill, paper, train
+from kdoffload import distill, paper, settings, train
 
 
 def main(argv=None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="paper", choices=sorted(train.PROFILES))
+    parser.add_argument("--profile", default="paper", choices=settings.available_profiles())
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--lr", type=float, nargs="+", default=[3e-3, 1e-2, 3e-2])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[32, 128])

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from kdoffload import cli
+from kdoffload import cli, settings
 
 REPOSITORY = Path(__file__).parents[1]
 
@@ -41,7 +41,7 @@ def root(tmp_path, monkeypatch):
     profiles.mkdir()
     (profiles / "paper.yaml").write_text("common: {seeds: [0, 1, 2]}\n")
     (profiles / "smoke.yaml").write_text("common: {}\n")
-    monkeypatch.setattr(cli, "PROFILES_DIR", profiles)
+    monkeypatch.setattr(settings, "PROFILES_DIR", profiles)
     for variable in ("KDOFFLOAD_RESULTS_DIR", "KDOFFLOAD_PROGRESS", "KDOFFLOAD_PROGRESS_FILE"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("KDOFFLOAD_CACHE_DIR", str(tmp_path / "cache"))
@@ -57,34 +57,34 @@ def book_args(root, *more):
 
 @pytest.mark.parametrize("name", ["paper", "smoke"])
 def test_shipped_profiles_load(name):
-    profile = cli.load_profile(name)
+    profile = settings.load_profile(name)
     assert profile.name == name and isinstance(profile.common, dict) and isinstance(profile.chapters, dict)
     assert profile.is_report == (name == "paper")
 
 
 def test_unknown_profile_is_an_error():
-    with pytest.raises(cli.BookError, match="no profile 'papr'"):
-        cli.load_profile("papr")
+    with pytest.raises(settings.ProfileError, match="no profile 'papr'"):
+        settings.load_profile("papr")
 
 
 def test_a_copy_of_the_paper_profile_is_not_the_report(tmp_path):
     path = tmp_path / "paper.yaml"
-    path.write_text((cli.PROFILES_DIR / "paper.yaml").read_text())
-    assert not cli.load_profile(str(path)).is_report
+    path.write_text((settings.PROFILES_DIR / "paper.yaml").read_text())
+    assert not settings.load_profile(str(path)).is_report
 
 
 def test_profile_with_unknown_section_is_an_error(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("commons: {seeds: [1]}\n")
-    with pytest.raises(cli.BookError, match="unknown top-level keys"):
-        cli.load_profile(str(path))
+    with pytest.raises(settings.ProfileError, match="unknown top-level keys"):
+        settings.load_profile(str(path))
 
 
 def test_shipped_profiles_match_the_chapters():
     """Every name in the shipped profiles is a parameter of the repository's chapters, of the default's type."""
     notebooks = cli.chapter_notebooks(REPOSITORY / "notebooks")
     for name in ("paper", "smoke"):
-        profile = cli.load_profile(name)
+        profile = settings.load_profile(name)
         cli.check_profile_names(profile, notebooks)
         resolved = cli.resolve_parameters(profile, notebooks)
         assert all(params["profile"] == name for params in resolved.values())
@@ -95,7 +95,7 @@ def test_resolve_applies_common_chapter_and_overrides(root, tmp_path):
     profile_path.write_text("common: {seeds: [1, 2]}\nchapters: {01_first: {size: 10}}\n")
     notebooks = cli.chapter_notebooks(root / "notebooks")
     overrides = cli.parse_overrides([("01.size", "7"), ("seeds", "[5]")])
-    resolved = cli.resolve_parameters(cli.load_profile(str(profile_path)), notebooks, overrides)
+    resolved = cli.resolve_parameters(settings.load_profile(str(profile_path)), notebooks, overrides)
     assert resolved == {"01_first": {"profile": "custom", "size": 7}, "02_second": {"profile": "custom", "seeds": [5]}}
 
 
@@ -109,7 +109,7 @@ def test_resolve_applies_common_chapter_and_overrides(root, tmp_path):
 def test_bad_parameter_is_an_error(root, pairs, message):
     notebooks = cli.chapter_notebooks(root / "notebooks")
     with pytest.raises(cli.BookError, match=message):
-        cli.resolve_parameters(cli.load_profile("smoke"), notebooks, cli.parse_overrides(pairs))
+        cli.resolve_parameters(settings.load_profile("smoke"), notebooks, cli.parse_overrides(pairs))
 
 
 @pytest.mark.parametrize("pairs, message", [
@@ -252,8 +252,8 @@ def test_interrupted_run_keeps_committed_chapters_and_a_rerun_completes(root):
     write_chapter(root / "book" / "02_second.ipynb", body="print('committed')")
     committed = (root / "book" / "02_second.ipynb").read_bytes()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    program = ("import sys; from pathlib import Path; from kdoffload import cli; "
-               f"cli.PROFILES_DIR = Path({str(cli.PROFILES_DIR)!r}); "
+    program = ("import sys; from pathlib import Path; from kdoffload import cli, settings; "
+               f"settings.PROFILES_DIR = Path({str(settings.PROFILES_DIR)!r}); "
                f"sys.exit(cli.main({book_args(root, '--profile', 'paper')!r}))")
     command = [sys.executable, "-c", program]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

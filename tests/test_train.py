@@ -151,7 +151,7 @@ def test_entry_points_use_profiles_and_the_cache(data, monkeypatch, tmp_path):
     monkeypatch.setattr(tr, "_cached_baseline", memory.cache(tr._train_baseline, ignore=["progress"]))
     teacher = tr.train_teacher(seed=0, profile="smoke", progress=False)
     assert teacher.name == "dil" and teacher.hidden == kd.nets.TEACHER_HIDDEN
-    assert teacher.config == replace(tr.TEACHER_CONFIG, **tr.PROFILES["smoke"]["teacher"])
+    assert teacher.config == replace(tr.TEACHER_CONFIG, epochs=8, batch_size=128, patience=8)  # smoke.yaml
     again = tr.train_teacher(seed=0, profile="smoke", progress=False)  # from the cache
     assert torch.equal(again.body[0].weight, teacher.body[0].weight)
     assert tr._cached_teacher.check_call_in_cache(0, teacher.config, "smoke", 0, kd.__version__, None)

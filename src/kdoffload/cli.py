@@ -13,15 +13,9 @@ Safety
     were. A book whose chapters come from different profiles is not built.
 
 Profiles
-    A profile is a YAML file (``src/kdoffload/profiles/<name>.yaml`` or a path)::
-
-        description: one line
-        common:            # for every chapter that declares the name
-          seeds: [0, 1, 2]
-        chapters:
-          01_system_model:
-            n_samples: 100000
-
+    A profile is a YAML file (``src/kdoffload/profiles/<name>.yaml`` or a path) read by
+    :mod:`kdoffload.settings`, which describes its sections; its ``training.sizes`` and
+    ``common`` apply to every chapter that declares the name, ``chapters`` to one chapter.
     Every chapter also receives ``profile`` (the profile's name), which is chosen with
     ``--profile`` and never with ``-p``. A ``-p`` name that no chapter being run declares, a
     repeated ``-p``, or a value whose type differs from the default is an error before
@@ -48,10 +42,8 @@ import yaml
 from . import __version__
 from .chapter import same_kind
 from .progress import PROGRESS_FILE_VARIABLE, PROGRESS_VARIABLE
+from .settings import REPORT_PROFILE, Profile, ProfileError, available_profiles, load_profile
 
-PROFILES_DIR = Path(__file__).parent / "profiles"
-#: The profile whose unmodified run is the committed report in ``book/``.
-REPORT_PROFILE = "paper"
 #: Names a profile fixes: chosen with ``--profile``, never with ``-p``.
 RESERVED_PARAMETERS = ("profile", "train_profile")
 
@@ -73,50 +65,6 @@ class BookError(RuntimeError):
 
 
 # --- profiles ------------------------------------------------------------------------------
-
-
-@dataclass
-class Profile:
-    """A named set of parameter overrides: ``common`` for all chapters, ``chapters`` per chapter."""
-
-    name: str
-    common: dict = field(default_factory=dict)
-    chapters: dict = field(default_factory=dict)
-    description: str = ""
-    path: Path | None = None
-
-    @property
-    def is_report(self) -> bool:
-        """Whether this is the shipped profile of the committed report."""
-        return self.path is not None and self.path.resolve() == (PROFILES_DIR / f"{REPORT_PROFILE}.yaml").resolve()
-
-
-def available_profiles() -> list[str]:
-    """Names of the profiles shipped with the package."""
-    return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))
-
-
-def load_profile(name_or_path: str) -> Profile:
-    """A shipped profile by name (``paper``, ``smoke``) or a YAML file by path."""
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = PROFILES_DIR / f"{name_or_path}.yaml"
-    if not path.exists():
-        raise BookError(f"no profile {name_or_path!r}: choose one of {available_profiles()} or give a YAML file")
-    with open(path) as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise BookError(f"profile {path} must be a mapping, got {type(data).__name__}")
-    unknown = set(data) - {"description", "common", "chapters"}
-    if unknown:
-        raise BookError(f"profile {path}: unknown top-level keys {sorted(unknown)}; "
-                        "allowed: description, common, chapters")
-    chapters = data.get("chapters") or {}
-    for chapter, params in chapters.items():
-        if not isinstance(params, dict):
-            raise BookError(f"profile {path}: chapters.{chapter} must be a mapping of parameters")
-    return Profile(name=path.stem, common=dict(data.get("common") or {}), chapters=dict(chapters),
-                   description=data.get("description", ""), path=path)
 
 
 def parse_overrides(pairs) -> list[tuple[str | None, str, object]]:
@@ -228,8 +176,9 @@ def resolve_parameters(profile: Profile, notebooks: list[Path], overrides=(), al
         for stem in targets:
             assign(stem, name, value, origin)
 
-    for name, value in profile.common.items():
-        apply(None, name, value, f"profile {profile.name}, common.{name}", True)
+    for name, value in profile.chapter_defaults().items():
+        section = "common" if name in profile.common else "training.sizes"
+        apply(None, name, value, f"profile {profile.name}, {section}.{name}", True)
     for chapter, params in profile.chapters.items():
         for name, value in params.items():
             apply(chapter, name, value, f"profile {profile.name}, chapters.{chapter}.{name}", True)
@@ -244,9 +193,10 @@ def check_profile_names(profile: Profile, notebooks: list[Path]) -> None:
     """Every name of ``profile`` is declared by some chapter of the book (a typo is an error)."""
     declared = {path.stem: declared_parameters(path) for path in notebooks}
     errors = []
-    for name in profile.common:
+    for name in profile.chapter_defaults():
         if not any(name in names for names in declared.values()):
-            errors.append(f"profile {profile.name}, common.{name}: no chapter declares {name!r}")
+            section = "common" if name in profile.common else "training.sizes"
+            errors.append(f"profile {profile.name}, {section}.{name}: no chapter declares {name!r}")
     for chapter, params in profile.chapters.items():
         if chapter not in declared:
             errors.append(f"profile {profile.name}: no chapter {chapter!r} (chapters: {sorted(declared)})")
@@ -722,7 +672,7 @@ def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
     try:
         args.func(args)
-    except BookError as error:
+    except (BookError, ProfileError) as error:
         print(f"kdoffload: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -32,7 +32,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from . import __version__
+from . import __version__, paper
 from .progress import bar
 from .checks import check_choice, check_count, check_int
 from .solvers import exact_methods, exact_solver
@@ -47,25 +47,35 @@ memory = joblib.Memory(
 )
 
 
+def feature_columns(num_subtasks: int) -> dict[str, int]:
+    """The feature layout: each field of S, in feature order, and its number of columns
+    (|A| for E, |A| + 1 for D, 1 for each of p1, p2, b1, b2)."""
+    return {"E": num_subtasks, "D": num_subtasks + 1, "p1": 1, "p2": 1, "b1": 1, "b2": 1}
+
+
 def feature_width(num_subtasks: int) -> int:
-    """Length of the feature vector: |A| + (|A| + 1) + 4."""
-    return 2 * num_subtasks + 5
+    """Length of the feature vector, 2|A| + 5 (:func:`feature_columns`)."""
+    return sum(feature_columns(num_subtasks).values())
+
+
+def subtasks_of_width(width: int) -> int:
+    """The |A| whose feature vector has ``width`` columns, or a ValueError if there is none."""
+    num_subtasks = (width - feature_width(0)) // 2
+    if num_subtasks < 1 or feature_width(num_subtasks) != width:
+        raise ValueError(f"width must be 2|A| + 5 for some |A| >= 1, got width = {width!r}")
+    return num_subtasks
 
 
 def features(req: Requirements) -> np.ndarray:
     """The requirement S = (E, D, p1, p2, b1, b2) as an (n, 2|A| + 5) float32 matrix.
 
-    Each field is divided by the upper end of its wide (§5.1) range
-    (:data:`FEATURE_SCALE`), a fixed scaling that needs no fitting and maps the
-    wide preset into [0, 1].
+    Columns in the order of :func:`feature_columns`; each field is divided by the upper
+    end of its wide (§5.1) range (:data:`FEATURE_SCALE`), a fixed scaling that needs no
+    fitting and maps the wide preset into [0, 1].
     """
     req = check_requirements(req)
-    columns = [
-        req.E / FEATURE_SCALE["E"],
-        req.D / FEATURE_SCALE["D"],
-        np.stack([req.p1 / FEATURE_SCALE["p1"], req.p2 / FEATURE_SCALE["p2"],
-                  req.b1 / FEATURE_SCALE["b1"], req.b2 / FEATURE_SCALE["b2"]], axis=1),
-    ]
+    columns = [np.reshape(getattr(req, field), (req.n, -1)) / FEATURE_SCALE[field]
+               for field in feature_columns(req.num_subtasks)]
     return np.concatenate(columns, axis=1).astype(np.float32)
 
 
@@ -166,7 +176,8 @@ def labelled_dataset(n: int, preset: str = "wide", num_subtasks: int = 6, seed: 
                  n_jobs, chunk_size, progress)
 
 
-def paper_datasets(seed: int = 0, train_size: int = 100_000, test_size: int = 10_000, narrow_size: int = 1_000,
+def paper_datasets(seed: int = 0, train_size: int = paper.DATASET_SIZES["train"],
+                   test_size: int = paper.DATASET_SIZES["test"], narrow_size: int = paper.DATASET_SIZES["narrow"],
                    **options) -> dict[str, LabelledDataset]:
     """The paper's three datasets: ``train`` and ``test`` (wide, §5.1) and ``narrow`` (§5.2).
 

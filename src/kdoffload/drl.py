@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,7 @@ from torch import nn
 
 from . import __version__
 from .data import LabelledDataset, feature_width, features, memory
+from .evaluate import Scorer
 from .progress import bar as progress_bar
 from .nets import STATS, TRANSFORMS, InputScaler, check_features, hidden_layers
 from .solvers import Greedy, all_decisions
@@ -261,8 +262,7 @@ def fit_dqn(data: LabelledDataset, config: DQNConfig = DQN_CONFIG, seed: int = 0
     if len(val_idx):
         val_req = req.take(val_idx)
         val_x = torch.from_numpy(x_all[val_idx])
-        val_tensors = cost_tensors(val_req)
-        val_optimal = path_cost(*val_tensors, np.asarray(data.labels)[val_idx]).mean()
+        val_scorer = Scorer(val_req, np.asarray(data.labels)[val_idx])
     rng = np.random.default_rng([seed, 104729])
 
     capacity = min(config.buffer_size, config.updates * config.env_batch)
@@ -339,8 +339,8 @@ def fit_dqn(data: LabelledDataset, config: DQNConfig = DQN_CONFIG, seed: int = 0
                         model.eval()
                         decisions = actions[model(val_x).argmax(dim=1).numpy()]
                         model.train()
-                    row["val_latency"] = float(path_cost(*val_tensors, decisions).mean())
-                    row["val_normalized_latency"] = row["val_latency"] / val_optimal
+                    row["val_latency"] = float(val_scorer.latencies(decisions).mean())
+                    row["val_normalized_latency"] = row["val_latency"] / val_scorer.optimal_mean
                     score = row["val_latency"]
                 else:
                     score = -update
@@ -375,7 +375,7 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
     1,000 narrow samples (``"narrow"``, Figure 6) of ``kd.paper_datasets(data_seed)``.
 
     ``config`` defaults to :data:`DQN_CONFIG` with the overrides of ``profile``
-    (:data:`kdoffload.train.PROFILES`), and for ``"narrow"`` with input statistics fitted on
+    (the ``training`` section of its YAML file, :mod:`kdoffload.settings`), and for ``"narrow"`` with input statistics fitted on
     its own training data (:data:`kdoffload.train.NARROW_STATS`).
     Cached on disk, keyed by every argument but ``progress``. The model is named
     ``"drl_wide"`` or ``"drl_narrow"``.
@@ -389,8 +389,3 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
             config = replace(config, stats=NARROW_STATS)
     train = _cached_dqn if cache else _train_dqn
     return train(dataset, int(seed), config, profile, int(data_seed), __version__, progress)
-
-
-def config_dict(config: DQNConfig) -> dict:
-    """``config`` as a plain dict (for the results file)."""
-    return asdict(config)

@@ -10,12 +10,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from .system import Requirements, check_decisions, latency
+from .system import Requirements, check_decisions, cost_tensors, latency, path_cost
+
+
+class Scorer:
+    """Decisions on fixed requirements scored against fixed optimal decisions.
+
+    The latency cost tensors of ``req`` are built once, so a trained network's validation
+    (every epoch, :mod:`kdoffload.train` and :mod:`kdoffload.drl`) and a test-set summary
+    (:func:`summarize`) compute the same metrics the same way. Latencies in seconds.
+    """
+
+    def __init__(self, req: Requirements, optimal_decisions, output_return: bool = True):
+        self.tensors = cost_tensors(req, output_return=output_return)
+        self.optimal = check_decisions(optimal_decisions, req)
+        self.optimal_latencies = path_cost(*self.tensors, self.optimal)
+        self.optimal_mean = self.optimal_latencies.mean()
+
+    def latencies(self, decisions: np.ndarray) -> np.ndarray:
+        """Latency (n,) of ``decisions`` (an (n, |A|) int array; not checked), seconds."""
+        return path_cost(*self.tensors, decisions)
+
+    def normalized_latency(self, decisions: np.ndarray) -> float:
+        """Mean latency of ``decisions`` / mean latency of the optimal decisions."""
+        return float(self.latencies(decisions).mean() / self.optimal_mean)
+
+    def accuracy(self, decisions: np.ndarray) -> float:
+        """Share of requirements whose whole decision is the optimal one."""
+        return float((decisions == self.optimal).all(axis=1).mean())
+
+    def subtask_accuracy(self, decisions: np.ndarray) -> float:
+        """Share of single subtask placements that are the optimal ones."""
+        return float((decisions == self.optimal).mean())
 
 
 def normalized_latency(req: Requirements, decisions, optimal_decisions, output_return: bool = True) -> float:
     """Mean latency of ``decisions`` divided by the mean latency of ``optimal_decisions``."""
-    return float(latency(req, decisions, output_return).mean() / latency(req, optimal_decisions, output_return).mean())
+    return Scorer(req, optimal_decisions, output_return).normalized_latency(check_decisions(decisions, req))
 
 
 def latency_ratios(req: Requirements, decisions, optimal_decisions, output_return: bool = True) -> np.ndarray:
@@ -47,12 +78,12 @@ def summarize(req: Requirements, decisions, optimal_decisions, output_return: bo
     ``subtask_accuracy`` the share of single subtask placements that do.
     """
     decisions = check_decisions(decisions, req)
-    optimal_decisions = check_decisions(optimal_decisions, req)
-    ratios = latency_ratios(req, decisions, optimal_decisions, output_return)
+    scorer = Scorer(req, optimal_decisions, output_return)
+    ratios = ratio_of_latencies(scorer.latencies(decisions), scorer.optimal_latencies)
     return {
-        "normalized_latency": normalized_latency(req, decisions, optimal_decisions, output_return),
+        "normalized_latency": scorer.normalized_latency(decisions),
         "mean_ratio": float(ratios.mean()),
         "median_ratio": float(np.median(ratios)),
-        "accuracy": float((decisions == optimal_decisions).all(axis=1).mean()),
-        "subtask_accuracy": float((decisions == optimal_decisions).mean()),
+        "accuracy": scorer.accuracy(decisions),
+        "subtask_accuracy": scorer.subtask_accuracy(decisions),
     }

@@ -120,7 +120,9 @@ def mlp_layers(model) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str, outputs: bool = True) -> None:
     """Layer shapes that chain, take the 2|A| + 5 features and (``outputs``) give 3|A| logits."""
-    width = 2 * num_subtasks + 5
+    from .data import feature_width
+
+    width = feature_width(num_subtasks)
     if layers[0][0] != width:
         raise LeanFormatError(
             f"{where}: first layer takes {layers[0][0]} inputs, but |A| = {num_subtasks} needs "
@@ -321,13 +323,12 @@ class LeanMLP:
         if self.transform != "none":
             self.mean = np.array(values[offset:offset + width], dtype=np.float32)
             self.std = np.array(values[offset + width:offset + 2 * width], dtype=np.float32)
+        from .data import feature_columns
+
         scale = header["feature_scale"]
-        num = self.num_subtasks
         # One float64 divisor per feature column, in the order of kdoffload.features.
-        self._divisor = np.concatenate([
-            np.full(num, scale["E"]), np.full(num + 1, scale["D"]),
-            [scale["p1"], scale["p2"], scale["b1"], scale["b2"]],
-        ]).astype(np.float64)
+        self._divisor = np.concatenate([np.full(count, scale[field])
+                                        for field, count in feature_columns(self.num_subtasks).items()])
         self._layers = list(zip(self.weights, self.biases))
         self._hidden, self._last = self._layers[:-1], self._layers[-1]
 
@@ -432,8 +433,10 @@ def mlp_operations(layer_shapes, num_subtasks: int, transform: str = "log", head
 
     ``flops`` = linear + activations (the network proper); ``total`` adds the rest.
     """
+    from .data import feature_width
+
     shapes = [(int(a), int(b)) for a, b in layer_shapes]
-    width = 2 * int(num_subtasks) + 5
+    width = feature_width(int(num_subtasks))
     linear = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes)
     activations = sum(fan_out for _, fan_out in shapes[:-1])
     pipeline = {"log": 4, "standard": 2, "none": 0}[transform] * width

@@ -44,12 +44,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import feature_width, features
+from .paper import STUDENT_HIDDEN, TEACHER_HIDDEN
+from .data import feature_columns, feature_width, features, subtasks_of_width
 from .system import NUM_LOCATIONS, PRESETS, Requirements
 
-#: Hidden layer widths of the §5.1 DIL teacher and of the §5.2 student, as the paper states them.
-TEACHER_HIDDEN = (256, 256, 256, 256, 256)
-STUDENT_HIDDEN = (32, 32)
 
 #: Element-wise transforms of :class:`InputScaler`.
 TRANSFORMS = ("log", "standard", "none")
@@ -79,9 +77,8 @@ def wide_statistics(num_subtasks: int, transform: str = "log") -> tuple[np.ndarr
     width = feature_width(num_subtasks)
     if transform == "none":
         return np.zeros(width), np.ones(width)
-    counts = {"E": num_subtasks, "D": num_subtasks + 1, "p1": 1, "p2": 1, "b1": 1, "b2": 1}
     mean, std = [], []
-    for field, count in counts.items():  # the column order of kdoffload.features
+    for field, count in feature_columns(num_subtasks).items():  # the column order of kdoffload.features
         low, high = PRESETS["wide"][field]
         m, s = _uniform_moments(low / high, transform)
         mean += [m] * count
@@ -123,12 +120,11 @@ class InputScaler(nn.Module):
             raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
         if stats not in STATS:
             raise ValueError(f"unknown stats {stats!r}; choose one of {list(STATS)}")
-        if width < 5 or (width - 5) % 2:
-            raise ValueError(f"width must be 2|A| + 5 for some |A| >= 1, got width = {width!r}")
+        num_subtasks = subtasks_of_width(width)
         self.width = int(width)
         self.transform = transform
         self.stats = stats
-        mean, std = wide_statistics((self.width - 5) // 2, transform)
+        mean, std = wide_statistics(num_subtasks, transform)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
 

@@ -58,6 +58,9 @@ DIL_INCREASE_BOUND = 0.10
 #: §5.2: the student's parameter count is "reduced by 99.375% compared with that in Section 5.1".
 STUDENT_REDUCTION = 0.99375
 
+#: Table 1 (text): the delay of "100 000 decisions ... divided by 100 000" per policy.
+TABLE1_DECISIONS = 100_000
+
 #: Table 1 (text): "the inference delay of KD-DIL model decrease by 63% (0.17/0.51)"
 #: compared with the large DIL model.
 KD_DELAY_CUT = 0.63

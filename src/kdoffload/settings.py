@@ -21,6 +21,7 @@ so the paper's dataset sizes are written once, here.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -120,4 +121,4 @@ def training(name: str) -> dict:
     and the ``teacher``, ``student`` and ``dqn`` overrides; a ProfileError for another name."""
     if not isinstance(name, str) or name not in available_profiles():
         raise ProfileError(f"unknown profile {name!r} for training; choose one of {available_profiles()}")
-    return _training(name, PROFILES_DIR)
+    return copy.deepcopy(_training(name, PROFILES_DIR))

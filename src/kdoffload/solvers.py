@@ -132,7 +132,7 @@ class DynamicProgramming(CostPolicy):
     location that can still finish within ``TIE_RTOL`` of the optimum.
 
     Requirements are processed in chunks of ``chunk_size`` so the cost tensors and the
-    temporaries stay in the CPU cache (about 1.5-2 million instances/s at |A| = 6).
+    temporaries stay in the CPU cache (speed: ``benchmarks/NOTES.md``).
     """
 
     chunk_size: int = 8192

@@ -1,47 +1,28 @@
 """Supervised training of the MLP policies on exact labels (§3.3), and the cached entry points.
 
-The paper states none of the training details (Assumptions, point 13). This module's
-choices, all parameters of :class:`TrainConfig`:
+The paper states none of the training details (the book's Assumptions page, point 13);
+this module's choices are the fields of :class:`TrainConfig`: AdamW with a one-cycle
+learning-rate schedule over mini-batches (:data:`TEACHER_CONFIG` for the §5.1 teacher,
+:data:`STUDENT_CONFIG` for both §5.2 students); the input pipeline of
+:class:`kdoffload.nets.InputScaler` (the §5.2 models standardise with moments fitted on
+their own narrow split, :data:`NARROW_STATS`); soft cross-entropy of each subtask's 3-way
+softmax against its target distribution; and a validation split whose normalised latency
+(:class:`kdoffload.evaluate.Scorer`) keeps the best epoch and stops training after
+``patience`` epochs without improvement. The settings were chosen on validation splits
+and a separate wide development set (:func:`development_set`), never on the test set;
+the measurements behind them are in ``benchmarks/NOTES.md``.
 
-* optimiser AdamW (weight decay 1e-4), one-cycle learning-rate schedule (peak ``lr``),
-  mini-batches of ``batch_size``, at most ``epochs`` passes. Teacher
-  (:data:`TEACHER_CONFIG`): peak lr 5e-3, batch 1024, 30 epochs, patience 8.
-  Students (:data:`STUDENT_CONFIG`, the same for KD-DIL and Baseline DIL): peak lr 1e-2,
-  batch 32, 200 epochs, patience 40. One CPU thread (see ``TrainConfig.threads``);
-* input pipeline (:class:`kdoffload.nets.InputScaler`): log of the 17 features, then
-  standardised. The teacher uses the exact moments under the wide ranges it is trained on
-  (``stats="wide"``). The §5.2 models (Baseline DIL, KD-DIL, and the narrow DQN in
-  :mod:`kdoffload.drl`) use moments fitted on their own narrow training split
-  (``stats="fit"``, :data:`NARROW_STATS`): the §5.2 premise is that they do not know the wide
-  ranges. ``stats="wide"`` for them stays available as a switch;
-* loss: cross-entropy of each subtask's 3-way softmax against its target distribution
-  (one-hot exact labels here, softened teacher outputs in :mod:`kdoffload.distill`),
-  averaged over subtasks and samples;
-* a validation split (``val_fraction`` of the training set, drawn with the training seed)
-  is held out; after each epoch its normalised latency (mean latency of the network's
-  decisions / mean latency of the exact labels) is computed, the best epoch's weights are
-  kept, and training stops after ``patience`` epochs without improvement.
+Determinism: initialisation, the validation split and the batch order come from ``seed``,
+and training runs on ``config.threads`` torch threads (:mod:`kdoffload.threads`); the same
+seed and thread count give bitwise-identical weights on CPU.
 
-The defaults were chosen on these validation splits and, for the input pipeline (the
-log transform and ``stats="wide"``), on a separate wide development set
-(:func:`development_set`, ``kd.labelled_dataset(10_000, "wide", seed=2024)``), not on the
-test set. Teacher,
-seed 0, validation normalised latency: standardised raw features 1.038, log 1.007
-(batch 256, 40 epochs); at batch 1024, 20 / 30 / 40 epochs gave 1.0094 / 1.0086 / 1.0084
-(30 kept: half the time of batch 256 for the same quality).
-
-Determinism: initialisation, the validation split and the batch order all come from
-``seed``; training runs with ``torch.set_num_threads(config.threads)`` (restored
-afterwards). The same seed and thread count give bitwise-identical weights on CPU.
-
-Entry points (cached on disk with :data:`kdoffload.data.memory`, so a chapter gets the
-model an earlier chapter trained when the arguments match)::
+Entry points, cached on disk with :data:`kdoffload.data.memory` (a chapter gets the model
+an earlier chapter trained when the arguments match); ``profile`` names the ``training``
+section of a profile file (:mod:`kdoffload.settings`)::
 
     teacher = kd.train_teacher(seed=0)               # §5.1 DIL, 100,000 wide samples
     baseline = kd.train_baseline_dil(seed=0)         # §5.2 student on 1,000 narrow hard labels
     teacher.history                                  # per-epoch loss / accuracy / latency
-
-``profile="smoke"`` shrinks datasets and epochs so a notebook runs in seconds.
 """
 
 from __future__ import annotations
@@ -54,11 +35,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__
+from . import __version__, settings
 from .data import LabelledDataset, features, memory, paper_datasets
 from .progress import bar as progress_bar
 from .nets import STATS, STUDENT_HIDDEN, TEACHER_HIDDEN, TRANSFORMS, MLPPolicy, check_features
-from .system import NUM_LOCATIONS, Requirements, cost_tensors, path_cost
+from .evaluate import Scorer
+from .system import NUM_LOCATIONS, Requirements
 from .threads import limited_threads
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
@@ -96,13 +78,9 @@ class TrainConfig:
         Stop after this many epochs without a better validation normalised latency
         (None: run all epochs, still keeping the best).
     threads : int
-        ``torch.set_num_threads`` during training; 1 by default. On the 2-core
-        development machine, when idle, 2 threads trained the teacher faster (about
-        1.0 s per epoch against 1.7 s); but when other processes competed for the cores
-        (the normal case there), 2 threads slowed down by up to 50x (every operation
-        waits for a descheduled thread) while 1 thread slowed by under 2x. Weights came
-        out bitwise identical with 1 and 2 threads there, but only the same thread
-        count is promised to reproduce them.
+        torch threads during training (1: robust on a shared machine; measurements in
+        ``benchmarks/NOTES.md``). Only the same thread count is promised to reproduce
+        the weights.
     """
 
     hidden: tuple[int, ...] = TEACHER_HIDDEN
@@ -152,21 +130,6 @@ TEACHER_CONFIG = TrainConfig()
 STUDENT_CONFIG = TrainConfig(hidden=STUDENT_HIDDEN, lr=1e-2, batch_size=32, epochs=200, patience=40,
                              weight_decay=1e-4, stats=NARROW_STATS)
 
-#: The two run profiles: dataset sizes for :func:`datasets` and the overrides each piece's
-#: default config gets (``teacher`` and ``student`` for :class:`TrainConfig`, ``dqn`` for
-#: :class:`kdoffload.drl.DQNConfig`). ``paper``: the paper's sizes and the full defaults;
-#: ``smoke``: tiny sizes and short runs, so a notebook runs in seconds in CI (its
-#: numbers mean nothing).
-PROFILES = {
-    "paper": {"sizes": {"train_size": 100_000, "test_size": 10_000, "narrow_size": 1_000},
-              "teacher": {}, "student": {}, "dqn": {}},
-    "smoke": {"sizes": {"train_size": 2_000, "test_size": 500, "narrow_size": 200},
-              "teacher": {"epochs": 8, "batch_size": 128, "patience": 8},
-              "student": {"epochs": 30, "patience": 30},
-              "dqn": {"updates": 300, "eval_every": 100}},
-}
-
-
 #: Seed of the wide development set on which settings are chosen (never the test set).
 DEVELOPMENT_SEED = 2024
 
@@ -182,9 +145,9 @@ def development_set(profile: str = "paper") -> LabelledDataset:
 
 
 def check_profile(profile: str) -> dict:
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
-    return PROFILES[profile]
+    """The ``training`` section of the shipped profile ``profile`` (:func:`kdoffload.settings.training`):
+    the dataset ``sizes`` and the ``teacher``, ``student`` and ``dqn`` overrides."""
+    return settings.training(profile)
 
 
 def datasets(profile: str = "paper", data_seed: int = 0) -> dict[str, LabelledDataset]:
@@ -223,13 +186,11 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
 
 
 class _Validator:
-    """Normalised latency and accuracy of a network's decisions on a validation set."""
+    """Normalised latency and accuracy of a network's decisions on a validation set (:class:`Scorer`)."""
 
     def __init__(self, req: Requirements, labels: np.ndarray):
         self.x = torch.from_numpy(features(req))
-        self.labels = np.asarray(labels, dtype=np.int64)
-        self.tensors = cost_tensors(req)
-        self.optimal_mean = path_cost(*self.tensors, self.labels).mean()
+        self.scorer = Scorer(req, labels)
 
     @torch.no_grad()
     def __call__(self, model: MLPPolicy) -> dict[str, float]:
@@ -237,9 +198,9 @@ class _Validator:
         decisions = model(self.x).argmax(dim=-1).numpy()
         model.train()
         return {
-            "val_accuracy": float((decisions == self.labels).all(axis=1).mean()),
-            "val_subtask_accuracy": float((decisions == self.labels).mean()),
-            "val_normalized_latency": float(path_cost(*self.tensors, decisions).mean() / self.optimal_mean),
+            "val_accuracy": self.scorer.accuracy(decisions),
+            "val_subtask_accuracy": self.scorer.subtask_accuracy(decisions),
+            "val_normalized_latency": self.scorer.normalized_latency(decisions),
         }
 
 
@@ -425,6 +386,7 @@ def train_baseline_dil(seed: int = 0, config: TrainConfig | None = None, profile
     return train(int(seed), config, profile, int(data_seed), __version__, progress)
 
 
-def config_dict(config: TrainConfig) -> dict:
-    """``config`` as a plain dict (for the results file)."""
+def config_dict(config) -> dict:
+    """A training configuration (:class:`TrainConfig` or :class:`kdoffload.drl.DQNConfig`) as a
+    plain dict, for the results file and :func:`kdoffload.experiments.config_table`."""
     return asdict(config)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_count
+from ..paper import TABLE1_DECISIONS
 from ..progress import bar
 from ..system import Requirements
 from ..threads import limited_threads
@@ -302,7 +303,7 @@ def _default_counts(name: str, regime: str, inputs: DelayInputs, counts: dict) -
     return check_count(f"counts[{name!r}][{regime!r}]", value)
 
 
-def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: int = 100_000,
+def measure(policies, req: Requirements, *, regimes=REGIMES, batched_decisions: int = TABLE1_DECISIONS,
             batch_size: int = 10_000, online_decisions: int = 10_000, counts: dict | None = None,
             repeats: int = MIN_REPEATS, warmup_batches: int = 1, warmup_calls: int = 100,
             threads: int | None = 1, interleave: bool = True, progress: bool | None = None,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .. import registry
 from ..checks import check_count
+from ..paper import TABLE1_DECISIONS
 from ..system import Requirements
 from ..threads import limited_threads
 from .forms import form_of
@@ -29,8 +30,8 @@ from .machine import combine_peaks, floor_us, peak_flops
 from .render import forms_frame, paper_ratio_frame, paper_ratio_statement
 
 #: Stated smaller counts for the slowest policies: the integer program starts the CBC
-#: solver once per call (online) or per model of 1,000 instances (batched), about
-#: 1.5 ms per decision batched and 7 ms per call online on the development machine.
+#: solver once per call (online) or per model of 1,000 instances (batched); its times
+#: are in ``benchmarks/NOTES.md``.
 SLOW_COUNTS = {"optimal_ilp": {"batched": 2_000, "online": 200}}
 
 #: Seed of the wide-preset sample every policy is timed on; the lean forms are checked
@@ -217,7 +218,7 @@ class Table1Run:
 
 
 def run_table1(models: dict, test_req: Requirements, lean_path, *, req: Requirements | None = None,
-               input_seed: int = INPUT_SEED, batched_decisions: int = 100_000, batch_size: int = 10_000,
+               input_seed: int = INPUT_SEED, batched_decisions: int = TABLE1_DECISIONS, batch_size: int = 10_000,
                online_decisions: int = 10_000, counts: dict | None = None, repeats: int = MIN_REPEATS,
                warmup_batches: int = 1, warmup_calls: int = 100, threads: int | None = 1,
                progress: bool | None = None, check_req: Requirements | None = None,
