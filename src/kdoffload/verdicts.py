@@ -47,7 +47,7 @@ import copy
 import numpy as np
 
 from . import paper
-from .experiments import FIGURE5_CLAIMS, FIGURE6_CLAIMS, claim_pairs, pair_key
+from .experiments.claims import FIGURE5_CLAIMS, FIGURE6_CLAIMS, claim_pairs, pair_key
 from .report import lookup, merge
 
 # --- the paper's numbers beside ours ------------------------------------------------------------
