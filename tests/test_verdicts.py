@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from kdoffload import paper, verdicts
+from kdoffload import assumptions, paper, verdicts
 
 # The tolerance band of Figure 5's DIL (1.095, 5 %): 1.095 +- 0.05475 = [1.04025, 1.14975].
 
@@ -111,12 +111,12 @@ def test_summary_falls_back_to_the_baselines_chapter():
 
 
 def test_assumption_effects_pending_and_measured():
-    assert "not measured yet" in verdicts.assumption_effects({})[1]
+    assert "not measured yet" in assumptions.assumption_effects({})[1]
     variant = "output_return={}/ratio_of_means"
     results = {"baselines": {"variants": {variant.format(r): {"edge": {"mean": 2.0}, "local": {"mean": 1.5}}
                                           for r in (True, False)},
                              "orderings": {"Edge < Local": {variant.format(True): False, variant.format(False): True}}}}
-    effects = verdicts.assumption_effects(results)
+    effects = assumptions.assumption_effects(results)
     assert "edge 2 / 2" in effects[1] and "Edge < Local" in effects[1]
 
 
@@ -153,7 +153,7 @@ def test_assumption_effects_ignore_claims_missing_under_a_reading():
                              "matching": {"T5": {"T": 6.48, "max_error": 0.0097}}},
                "table1": {"batched": {"dil": {"vs_greedy": 3.0}, "kd_dil": {"vs_greedy": 0.5}},
                           "online": {"dil": {"vs_greedy": 5.0}, "kd_dil": {"vs_greedy": 2.0}}}}
-    effects = verdicts.assumption_effects(results)
+    effects = assumptions.assumption_effects(results)
     assert "Orderings that change: none" in effects[1]
     assert "6.48" in effects[12] and "3.00 / 0.50" in effects[14]
 

@@ -2,9 +2,8 @@
 
 :func:`summary_rows` reads a results file (see :mod:`kdoffload.report`) and the paper's
 numbers (:mod:`kdoffload.paper`) and gives one row per published number or claim with a
-verdict; :func:`tally` counts the verdicts of the rows that are results, :func:`summary_table`
-styles the rows and :func:`assumption_effects` gives one sentence per point of
-the book's Assumptions page with the effect measured in a run.
+verdict; :func:`tally` counts the verdicts of the rows that are results and :func:`summary_table`
+styles the rows. (The sentence per Assumptions point is :mod:`kdoffload.assumptions`.)
 
 **Verdicts.** Four: ``reproduced``, ``differs``, ``indistinguishable`` and ``cannot be
 checked``. Where the results file holds bootstrap intervals (:mod:`kdoffload.uncertainty`:
@@ -146,7 +145,7 @@ def _entry(results: dict, key: str) -> dict:
     return {"mean": None, "std": None, "low": None, "high": None}
 
 
-def _stat(results: dict, key: str):
+def stat_at(results: dict, key: str):
     """(mean, std) at ``key`` of the results: a number, or a {"mean", "std"} dict; (None, None) if missing."""
     entry = _entry(results, key)
     return entry["mean"], entry["std"]
@@ -156,7 +155,7 @@ def _has_interval(entry: dict) -> bool:
     return entry["low"] is not None and entry["high"] is not None
 
 
-def _fmt(mean, std=None, low=None, high=None) -> str:
+def format_stat(mean, std=None, low=None, high=None) -> str:
     if mean is None:
         return "—"
     if isinstance(mean, (tuple, list)):
@@ -178,7 +177,7 @@ def _pairs(results: dict, section: str, metric: str, better, worse, label: str =
     or, if not ``require_all``, judged on the pairs present.
     """
     pairs = claim_pairs(better, worse)
-    means = {name: _stat(results, f"{section}.{metric}.{name}")[0] for pair in pairs for name in pair}
+    means = {name: stat_at(results, f"{section}.{metric}.{name}")[0] for pair in pairs for name in pair}
     present = [(b, w) for b, w in pairs if means[b] is not None and means[w] is not None]
     if not present:
         return "—", UNCHECKABLE, BASIS_NONE
@@ -228,32 +227,34 @@ def delay_key(results: dict) -> str:
     return "table1_details.equal_effort" if lookup(results, "table1_details.equal_effort") else "table1"
 
 
-def summary_rows(results: dict) -> list[dict]:
-    """Every number and claim the paper publishes, beside ours, with a verdict.
+class _Rows:
+    """The rows of the Summary being built from one results file (:func:`summary_rows`)."""
 
-    The paper's numbers come from :mod:`kdoffload.paper`; ours from ``results`` (the results
-    file). Columns: where, what, kind, paper, ours, verdict, uncertainty (what decided the
-    verdict; module docstring). Missing results give ``cannot be checked``.
-    """
+    def __init__(self, results: dict):
+        self.results = results
+        self.rows: list[dict] = []
 
-    rows = []
-    # Until Figure 5 is recorded (chapter 3), its baselines come from chapter 5's default variant.
-    results = _with_fallback(results)
-
-    def add(where, what, paper_text, ours_text, verdict, kind=RESULT, *, basis=None):
+    def add(self, where, what, paper_text, ours_text, verdict, kind=RESULT, *, basis=None):
         if basis is None or verdict == UNCHECKABLE:
             basis = BASIS_NONE if verdict == UNCHECKABLE else BASIS_POINT
-        rows.append({"where": where, "what": what, "kind": kind, "paper": paper_text, "ours": ours_text,
-                     "verdict": verdict, "uncertainty": basis})
+        self.rows.append({"where": where, "what": what, "kind": kind, "paper": paper_text, "ours": ours_text,
+                          "verdict": verdict, "uncertainty": basis})
 
-    def add_number(where, what, value, key, rtol=RELATIVE_TOLERANCE, kind=RESULT, paper_text=None):
-        entry = _entry(results, key)
+    def add_number(self, where, what, value, key, rtol=RELATIVE_TOLERANCE, kind=RESULT, paper_text=None):
+        entry = _entry(self.results, key)
         verdict = number_verdict(value, entry["mean"], entry["std"], rtol, entry["low"], entry["high"])
         basis = BASIS_INTERVAL if _has_interval(entry) else BASIS_SEEDS if entry["std"] is not None else BASIS_POINT
-        add(where, what, f"{value:g}" if paper_text is None else paper_text, _fmt(**entry), verdict, kind, basis=basis)
+        self.add(where, what, f"{value:g}" if paper_text is None else paper_text, format_stat(**entry), verdict, kind,
+                 basis=basis)
 
-    fig5, fig6 = "figure5", "figure6"
-    metric = "normalized_latency"
+
+METRIC = "normalized_latency"
+
+
+def _figure5(rows: _Rows) -> None:
+    """Figure 5's bars and the claims of its text."""
+    results, add, add_number = rows.results, rows.add, rows.add_number
+    fig5, metric = "figure5", METRIC
     for policy, value in paper.FIGURE5.items():
         add_number("Figure 5", f"normalised latency, {policy}", value, f"{fig5}.{metric}.{policy}",
                    kind=IDENTITY if policy == "optimal" else RESULT)
@@ -265,8 +266,8 @@ def summary_rows(results: dict) -> list[dict]:
     # Random: every other policy below it
     better, worse = FIGURE5_CLAIMS["Random is far worse than the others"]
     text, verdict, basis = _pairs(results, fig5, metric, better, worse, label="better", require_all=False)
-    random_mean = _stat(results, f"{fig5}.{metric}.random")[0]
-    others = [v for v in (_stat(results, f"{fig5}.{metric}.{name}")[0] for name in better) if v is not None]
+    random_mean = stat_at(results, f"{fig5}.{metric}.random")[0]
+    others = [v for v in (stat_at(results, f"{fig5}.{metric}.{name}")[0] for name in better) if v is not None]
     if random_mean is not None and others:
         text = f"Random {random_mean:.3g} vs next worst {max(others):.3g}" + ("" if text == "holds" else f"; {text}")
     add("Figure 5 (text)", "Random is far worse than the others", "claimed", text, verdict, basis=basis)
@@ -278,6 +279,11 @@ def summary_rows(results: dict) -> list[dict]:
         bound_verdict(bound, dil["mean"], dil["low"], dil["high"]),
         basis=BASIS_INTERVAL if _has_interval(dil) else BASIS_POINT)
 
+
+def _figure6(rows: _Rows) -> None:
+    """Figure 6's bars and the claims of its text."""
+    results, add, add_number = rows.results, rows.add, rows.add_number
+    fig5, fig6, metric = "figure5", "figure6", METRIC
     for policy, value in paper.FIGURE6.items():
         add_number("Figure 6", f"normalised latency, {policy}", value, f"{fig6}.{metric}.{policy}",
                    kind=IDENTITY if policy == "optimal" else RESULT)
@@ -285,7 +291,7 @@ def summary_rows(results: dict) -> list[dict]:
     text, verdict, basis = _pairs(results, fig6, metric, *FIGURE6_CLAIMS[what])
     add("Figure 6 (text)", what, "claimed", text, verdict, basis=basis)
     what = "DRL is much worse with 1,000 samples than in Figure 5"
-    drl5, drl6 = _stat(results, f"{fig5}.{metric}.drl")[0], _stat(results, f"{fig6}.{metric}.drl")[0]
+    drl5, drl6 = stat_at(results, f"{fig5}.{metric}.drl")[0], stat_at(results, f"{fig6}.{metric}.drl")[0]
     stored = lookup(results, f"{fig6}.differences.{metric}.{pair_key('drl_wide', 'drl')}")
     if drl5 is None or drl6 is None:
         add("Figure 6 (text)", what, "claimed", "—", UNCHECKABLE)
@@ -297,6 +303,10 @@ def summary_rows(results: dict) -> list[dict]:
         add("Figure 6 (text)", what, "claimed", f"{drl6:.3g} vs {drl5:.3g}",
             claim_text({"Figure 5's DRL": (drl5 - drl6,) * 2})[1])
 
+
+def _table1(rows: _Rows) -> None:
+    """Table 1's ratios and the claims of its text, per regime."""
+    results, add, add_number = rows.results, rows.add, rows.add_number
     implied_cut = 1 - paper.TABLE1["kd_dil"] / paper.TABLE1["dil"]
     delay = delay_key(results)
     for regime in ("batched", "online"):
@@ -304,8 +314,8 @@ def summary_rows(results: dict) -> list[dict]:
             add_number(f"Table 1 ({regime})", f"inference delay / Greedy's, {policy}", value,
                        f"{delay}.{regime}.{policy}.vs_greedy", DELAY_TOLERANCE,
                        IDENTITY if policy == "greedy" else RESULT, f"{value:.2f}")
-        dil = _stat(results, f"{delay}.{regime}.dil.vs_greedy")[0]
-        kd_dil = _stat(results, f"{delay}.{regime}.kd_dil.vs_greedy")[0]
+        dil = stat_at(results, f"{delay}.{regime}.dil.vs_greedy")[0]
+        kd_dil = stat_at(results, f"{delay}.{regime}.kd_dil.vs_greedy")[0]
         cut = None if dil is None or kd_dil is None else 1 - kd_dil / dil
         add(f"Table 1 ({regime})", "KD-DIL's delay is 63 % below DIL's",
             f"{paper.KD_DELAY_CUT:.0%} stated; {implied_cut:.0%} by its Table 1",
@@ -315,7 +325,7 @@ def summary_rows(results: dict) -> list[dict]:
             "—" if dil is None else f"DIL {dil:.2f} × Greedy", bound_verdict(1.0, dil))
         # The paper's Optimal is exhaustive search; at equal effort its fastest form stands for it.
         exact = "optimal" if delay.endswith("equal_effort") else "optimal_exhaustive"
-        slow = {name: _stat(results, f"{delay}.{regime}.{name}.vs_greedy")[0] for name in (exact, "drl")}
+        slow = {name: stat_at(results, f"{delay}.{regime}.{name}.vs_greedy")[0] for name in (exact, "drl")}
         if dil is None or any(v is None for v in slow.values()):
             add(f"Table 1 ({regime})", "Optimal and DRL take hundreds of times DIL's delay", "claimed", "—", UNCHECKABLE)
         else:
@@ -324,11 +334,15 @@ def summary_rows(results: dict) -> list[dict]:
                 ", ".join(f"{name} {factor:.3g}×" for name, factor in factors.items()),
                 REPRODUCED if min(factors.values()) >= paper.SLOW_FACTOR else DIFFERS)
 
+
+def _sizes_and_settings(rows: _Rows) -> None:
+    """Parameter counts, the settings echoed (sizes, |A|, T, layer shapes) and the softening example."""
+    results, add = rows.results, rows.add
     for net, value in paper.PARAMETERS.items():
-        mean, _ = _stat(results, f"params.{net}")
+        mean, _ = stat_at(results, f"params.{net}")
         add("§5.1–5.2", f"parameters of the {net}", f"{value:,.0f}", "—" if mean is None else f"{mean:,.0f}",
             number_verdict(value, mean, rtol=0.1), basis=BASIS_EXACT)
-    teacher, student = _stat(results, "params.teacher")[0], _stat(results, "params.student")[0]
+    teacher, student = stat_at(results, "params.teacher")[0], stat_at(results, "params.student")[0]
     reduction = None if not teacher or student is None else 1 - student / teacher
     add("§5.2", "student's parameters below the teacher's", f"{paper.STUDENT_REDUCTION:.3%}",
         "—" if reduction is None else f"{reduction:.3%}", number_verdict(paper.STUDENT_REDUCTION, reduction, rtol=1e-3),
@@ -351,12 +365,25 @@ def summary_rows(results: dict) -> list[dict]:
     for temperature, softened in paper.SOFTENING_EXAMPLE["softened"].items():
         ours = lookup(results, f"softening.T{temperature}")
         if ours is None:
-            add("§4", f"softened example label at T = {temperature}", _fmt(softened), "—", UNCHECKABLE)
+            add("§4", f"softened example label at T = {temperature}", format_stat(softened), "—", UNCHECKABLE)
         else:
             close = all(abs(a - b) <= 0.015 for a, b in zip(ours, softened))
-            add("§4", f"softened example label at T = {temperature}", _fmt(softened), _fmt(ours),
+            add("§4", f"softened example label at T = {temperature}", format_stat(softened), format_stat(ours),
                 REPRODUCED if close else DIFFERS, basis=BASIS_EXACT)
-    return rows
+
+
+def summary_rows(results: dict) -> list[dict]:
+    """Every number and claim the paper publishes, beside ours, with a verdict.
+
+    The paper's numbers come from :mod:`kdoffload.paper`; ours from ``results`` (the results
+    file). Columns: where, what, kind, paper, ours, verdict, uncertainty (what decided the
+    verdict; module docstring). Missing results give ``cannot be checked``.
+    """
+    # Until Figure 5 is recorded (chapter 3), its baselines come from chapter 5's default variant.
+    rows = _Rows(_with_fallback(results))
+    for section in (_figure5, _figure6, _table1, _sizes_and_settings):
+        section(rows)
+    return rows.rows
 
 
 def tally(rows) -> dict[str, int]:
@@ -383,104 +410,3 @@ def summary_table(rows, uuid: str = "summary"):
     frame = pd.DataFrame(rows).set_index(["where", "what"])
     return frame.style.set_uuid(uuid).apply(
         lambda column: [VERDICT_STYLES.get(v, "color: #6c757d") for v in column], subset=["verdict"])
-
-
-def _pending(chapter: str) -> str:
-    return f"not measured yet (chapter {chapter})"
-
-
-def assumption_effects(results: dict) -> dict[int, str]:
-    """One sentence per point of the book's Assumptions page with the effect measured in this run."""
-
-    effects = {}
-    default = lookup(results, "baselines.variants.output_return=True/ratio_of_means") or {}
-    stays = lookup(results, "baselines.variants.output_return=False/ratio_of_means") or {}
-    orderings = lookup(results, "baselines.orderings") or {}
-    if default and stays:
-        readings = [{claim: by_variant.get(f"output_return={r}/ratio_of_means") for claim, by_variant in orderings.items()}
-                    for r in (True, False)]
-        flips = [claim for claim in orderings if None not in (readings[0][claim], readings[1][claim])
-                 and readings[0][claim] != readings[1][claim]]
-        effects[1] = ("Normalised latency (ratio of means) with the output returned / left in place: "
-                      + ", ".join(f"{name} {default[name]['mean']:.3g} / {stays[name]['mean']:.3g}"
-                                  for name in ("greedy", "local", "edge", "cloud") if name in default and name in stays)
-                      + ". Orderings that change: " + (", ".join(flips) if flips else "none") + ".")
-    else:
-        effects[1] = _pending("5")
-    cv = lookup(results, "system.mean_latency_cv") or {}
-    top = lookup(results, "system.top1_share") or {}
-    if cv and top:
-        effects[6] = ("Across independent test sets the mean latency varies by (coefficient of variation) "
-                      + ", ".join(f"{name} {cv[name]:.3f}" for name in ("optimal", "local", "edge", "cloud") if name in cv)
-                      + "; the worst 1 % of samples carry "
-                      + ", ".join(f"{name} {top[name]:.0%}" for name in ("optimal", "edge", "cloud") if name in top)
-                      + " of the total latency.")
-        ordering = lookup(results, "baselines.orderings.Edge < Local") or {}
-        if ordering:
-            holds = [variant for variant, ok in ordering.items() if ok]
-            effects[6] += (" 'Edge beats Local' holds under: " + (", ".join(holds) if holds else "no reading") + ".")
-    else:
-        effects[6] = _pending("1")
-    if default and "greedy" in default:
-        effects[7] = f"Greedy's normalised latency: {default['greedy']['mean']:.3g} (default reading)."
-    else:
-        effects[7] = _pending("5")
-    drl5, drl6 = _stat(results, "figure5.normalized_latency.drl"), _stat(results, "figure6.normalized_latency.drl")
-    if drl5[0] is not None:
-        effects[8] = (f"The DQN's normalised latency on the wide test set: {_fmt(*drl5)} trained on the wide "
-                      "training set (Figure 5)"
-                      + (f", {_fmt(*drl6)} trained on the 1,000 narrow requirements (Figure 6)." if drl6[0] is not None
-                         else "."))
-    else:
-        effects[8] = _pending("3")
-    kd, base = _stat(results, "figure6.normalized_latency.kd_dil"), _stat(results, "figure6.normalized_latency.baseline_dil")
-    effects[9] = (f"Trained on the narrow set and tested on the wide one, KD-DIL reaches {_fmt(*kd)} and Baseline DIL "
-                  f"{_fmt(*base)} (normalised latency).") if kd[0] is not None and base[0] is not None else _pending("4")
-    switch = lookup(results, "figure6.stats_switch") or {}
-    if switch.get("fit") and switch.get("wide"):
-        effects[9] += (" Their inputs are standardised with moments fitted on their own narrow data; with the exact "
-                       "moments of the wide ranges instead (knowledge the §5.2 premise denies them) the normalised "
-                       "latency would be " + ", ".join(f"{name} {switch['wide'][name]:.3g} (not {switch['fit'][name]:.3g})"
-                                                       for name in switch["fit"] if name in switch["wide"]) + ".")
-    teacher, student = lookup(results, "params.teacher"), lookup(results, "params.student")
-    effects[10] = (f"The stated shapes give {teacher:,} (teacher) and {student:,} (student) parameters, "
-                   f"{teacher / paper.PARAMETERS['teacher']:.0%} and {student / paper.PARAMETERS['student']:.0%} of the "
-                   "stated counts."
-                   if teacher and student else _pending("3"))
-    t5, t10 = lookup(results, "softening.T5"), lookup(results, "softening.T10")
-    matching = lookup(results, "softening.matching") or {}
-    if t5 and t10:
-        effects[12] = f"The implemented softening gives {_fmt(t5)} at T = 5 and {_fmt(t10)} at T = 10."
-        if matching:
-            effects[12] += (" The paper's examples match Hinton's form at T = "
-                            + " and T = ".join(f"{m['T']:.2f} (within {m['max_error']:.3f})" for _, m in
-                                               sorted(matching.items(), key=lambda item: float(item[0][1:])))
-                            + ", about 1.3 times the stated temperatures.")
-        sweep = lookup(results, "temperature_sweep") or {}
-        if sweep.get("T") and sweep.get("kd_dil", {}).get("mean"):
-            means = sweep["kd_dil"]["mean"]
-            best = int(np.argmin(means))
-            effects[12] += (f" Over T in {{{', '.join(f'{t:g}' for t in sweep['T'])}}} KD-DIL's normalised latency "
-                            f"ranges from {min(means):.3g} (T = {sweep['T'][best]:g}) to {max(means):.3g}.")
-    else:
-        effects[12] = _pending("4")
-    config = lookup(results, "training.teacher") or {}
-    best_epochs = lookup(results, "training.teacher_best_epoch") or {}
-    if config:
-        effects[13] = (f"The teacher: {config.get('optimizer')} at learning rate {config.get('lr'):g}, batch "
-                       f"{config.get('batch_size')}, at most {config.get('epochs')} epochs, "
-                       f"{config.get('val_fraction', 0):.0%} held out for validation"
-                       + (f"; kept epochs {', '.join(str(e) for e in best_epochs.values())}" if best_epochs else "")
-                       + ".")
-    else:
-        effects[13] = _pending("3")
-    batched = lookup(results, f"{delay_key(results)}.batched") or {}
-    online = lookup(results, f"{delay_key(results)}.online") or {}
-    if "dil" in batched and "dil" in online and "kd_dil" in batched and "kd_dil" in online:
-        effects[14] = ("Each policy in its fastest form, against Greedy in its fastest form, DIL / KD-DIL take "
-                       f"{batched['dil']['vs_greedy']:.2f} / {batched['kd_dil']['vs_greedy']:.2f} of Greedy's delay "
-                       f"batched and {online['dil']['vs_greedy']:.2f} / {online['kd_dil']['vs_greedy']:.2f} online "
-                       f"(paper: {paper.TABLE1['dil']:.2f} / {paper.TABLE1['kd_dil']:.2f}).")
-    else:
-        effects[14] = ("Both regimes are measured; see Table 1." if batched else _pending("6"))
-    return effects
