@@ -137,3 +137,33 @@ def test_show_is_short_and_plain():
     assert checks.show(np.float64(0.5)) == "0.5"
     assert checks.show(np.int64(-1)) == "-1"
     assert len(checks.show("x" * 500)) == 80
+
+
+# Declared intervals ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, value, pattern", [
+    ((0, None, "neither"), 0.0, r"lr must be a finite number > 0, got lr = 0\.0$"),
+    ((0, None, "both"), -1, r"lr must be a finite number >= 0, got lr = -1$"),
+    ((0, 1, "left"), 1.0, r"lr must be in \[0, 1\), got lr = 1\.0$"),
+    ((0, 1, "right"), 0, r"lr must be in \(0, 1\], got lr = 0$"),
+    ((None, 5, "both"), 6, r"lr must be a finite number <= 5, got lr = 6$"),
+    ((0, 1, "both"), float("nan"), r"lr must be in \[0, 1\], got lr = nan$"),
+    ((None, None, "both"), float("inf"), r"lr must be a finite number, got lr = inf$"),
+    ((0, 1, "both"), True, r"lr must be in \[0, 1\], got lr = True$"),
+    ((0, 1, "both"), "0.5", r"lr must be in \[0, 1\], got lr = '0\.5'$"),
+])
+def test_check_number_states_the_declared_interval(args, value, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        checks.check_number("lr", value, *args)
+
+
+def test_check_number_accepts_the_bounds_it_includes():
+    assert checks.check_number("x", 0, 0, 1, "left") == 0.0 and checks.check_number("x", np.float32(1), 0, 1) == 1.0
+    assert checks.check_number("x", np.int64(3), low=0, closed="neither") == 3.0
+
+
+@pytest.mark.parametrize("value", [(), (4, 0), (3.0,), (True,), None, "32"])
+def test_check_widths(value):
+    with pytest.raises(ValueError, match=r"hidden must be a non-empty sequence of integers >= 1, got hidden = "):
+        checks.check_widths("hidden", value)
+    assert checks.check_widths("hidden", [np.int64(4), 2]) == (4, 2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "check_choice", "check_count", "check_int", "check_in_range", "check_array",
+    "check_choice", "check_count", "check_int", "check_in_range", "check_number", "check_widths", "check_array",
     "check_nonnegative_array", "check_positive_array", "describe", "show",
 ]
 
@@ -75,6 +75,49 @@ def check_in_range(name: str, value, low: float, high: float) -> float:
     if not low <= value <= high:  # also False for NaN
         raise ValueError(f"{name} must be {rule}, got {name} = {show(value)}")
     return float(value)
+
+
+def check_number(name: str, value, low: float | None = None, high: float | None = None,
+                 closed: str = "both") -> float:
+    """``value`` as a float in a declared interval: a finite real number (not a bool) with
+    ``low`` and ``high`` as bounds (None: unbounded), ``closed`` naming the bounds that are
+    included ("both", "left", "right" or "neither").
+
+    Messages: ``lr must be a finite number > 0, got lr = -0.001`` (one bound),
+    ``val_fraction must be in [0, 1), got val_fraction = 1.0`` (two).
+    """
+    check_choice("closed", closed, ("both", "left", "right", "neither"))
+    left, right = closed in ("both", "left"), closed in ("both", "right")
+    if low is not None and high is not None:
+        rule = f"in {'[' if left else '('}{low:g}, {high:g}{']' if right else ')'}"
+    elif low is not None:
+        rule = f"a finite number {'>=' if left else '>'} {low:g}"
+    elif high is not None:
+        rule = f"a finite number {'<=' if right else '<'} {high:g}"
+    else:
+        rule = "a finite number"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {rule}, got {name} = {show(value)}")
+    inside = np.isfinite(value)
+    if low is not None:
+        inside = inside and (value >= low if left else value > low)
+    if high is not None:
+        inside = inside and (value <= high if right else value < high)
+    if not inside:
+        raise ValueError(f"{name} must be {rule}, got {name} = {show(value)}")
+    return float(value)
+
+
+def check_widths(name: str, value) -> tuple[int, ...]:
+    """``value`` (layer widths) as a non-empty tuple of integers >= 1."""
+    try:
+        widths = tuple(value)
+    except TypeError:
+        widths = ()
+    if not widths or any(isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, np.integer)) or w < 1
+                         for w in widths):
+        raise ValueError(f"{name} must be a non-empty sequence of integers >= 1, got {name} = {show(value)}")
+    return tuple(int(w) for w in widths)
 
 
 def check_array(name: str, value, ndim: int, shape: str = "", minimum: float | None = None,

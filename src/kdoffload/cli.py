@@ -382,20 +382,19 @@ def promote_results(run: Run, complete: bool) -> None:
 @contextlib.contextmanager
 def kernel_environment(values: dict[str, str | None]):
     """Set (or, for None, remove) environment variables the chapters' kernels inherit; restore them after."""
+    def assign(pairs):
+        for name, value in pairs.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
     saved = {name: os.environ.get(name) for name in values}
     try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        assign(values)
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        assign(saved)
 
 
 def run_chapters(notebooks: list[Path], run: Run, parameters: dict[str, dict] | None, kernel: str,

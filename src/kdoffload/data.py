@@ -42,6 +42,16 @@ from .system import OBJECTIVES, PRESETS, Requirements, check_requirements, sampl
 #: so every wide-preset feature lies in [0, 1] and narrow samples are scaled identically.
 FEATURE_SCALE = {name: high for name, (low, high) in PRESETS["wide"].items()}
 
+#: Element-wise transforms of a network's input pipeline (:class:`kdoffload.nets.InputScaler`,
+#: :class:`kdoffload.lean.LeanMLP`) and the floor applied before the log (features are
+#: scaled to (0, 1], so this is 1e-6 of a range).
+TRANSFORMS = ("log", "standard", "none")
+LOG_FLOOR = 1e-6
+
+#: Sources of the input pipeline's standardisation statistics: the exact moments under the
+#: wide preset, or those fitted on the training split.
+STATS = ("wide", "fit")
+
 memory = joblib.Memory(
     os.environ.get("KDOFFLOAD_CACHE_DIR", Path.home() / ".cache" / "kdoffload"), verbose=0
 )

@@ -54,6 +54,7 @@ import torch
 from torch import nn
 
 from . import __version__
+from .checks import check_choice, check_count, check_number, check_widths
 from .data import LabelledDataset, feature_width, features, memory
 from .evaluate import Scorer
 from .progress import bar as progress_bar
@@ -132,30 +133,19 @@ class DQNConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
-        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1
-                                  for h in self.hidden):
-            raise ValueError(f"hidden must be a non-empty tuple of integers >= 1, got hidden = {self.hidden!r}")
+        check_widths("hidden", self.hidden)
         for name, choices in (("transform", TRANSFORMS), ("stats", STATS), ("reward", REWARDS)):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {list(choices)}")
-        if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite number > 0, got lr = {self.lr!r}")
+            check_choice(name, getattr(self, name), choices)
+        check_number("lr", self.lr, low=0, closed="neither")
         for name in ("batch_size", "updates", "env_batch", "buffer_size", "target_update", "eval_every", "threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {name} = {value!r}")
+            check_count(name, getattr(self, name))
         if self.buffer_size < self.env_batch:
             raise ValueError(f"buffer_size must be >= env_batch = {self.env_batch}, got buffer_size = {self.buffer_size}")
-        for name in ("eps_start", "eps_end"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value <= 1):
-                raise ValueError(f"{name} must be in [0, 1], got {name} = {value!r}")
-        if not (isinstance(self.eps_fraction, (int, float)) and 0 < self.eps_fraction <= 1):
-            raise ValueError(f"eps_fraction must be in (0, 1], got eps_fraction = {self.eps_fraction!r}")
-        if not (isinstance(self.gamma, (int, float)) and 0 <= self.gamma < 1):
-            raise ValueError(f"gamma must be in [0, 1), got gamma = {self.gamma!r}")
-        if not (isinstance(self.val_fraction, (int, float)) and 0 <= self.val_fraction < 1):
-            raise ValueError(f"val_fraction must be in [0, 1), got val_fraction = {self.val_fraction!r}")
+        check_number("eps_start", self.eps_start, 0, 1)
+        check_number("eps_end", self.eps_end, 0, 1)
+        check_number("eps_fraction", self.eps_fraction, 0, 1, closed="right")
+        check_number("gamma", self.gamma, 0, 1, closed="left")
+        check_number("val_fraction", self.val_fraction, 0, 1, closed="left")
 
 
 #: Defaults of the Figure 5 (wide) and Figure 6 (narrow) runs.
@@ -220,7 +210,7 @@ def rewards(latencies: np.ndarray, reference: np.ndarray, kind: str = "log_greed
         return -latencies / np.maximum(reference, 1e-12)
     if kind == "latency":
         return -latencies
-    raise ValueError(f"unknown reward {kind!r}; choose one of {list(REWARDS)}")
+    raise ValueError(f"reward must be one of {sorted(REWARDS)}, got reward = {kind!r}")
 
 
 class _Environment:
@@ -375,13 +365,13 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
     1,000 narrow samples (``"narrow"``, Figure 6) of ``kd.paper_datasets(data_seed)``.
 
     ``config`` defaults to :data:`DQN_CONFIG` with the overrides of ``profile``
-    (the ``training`` section of its YAML file, :mod:`kdoffload.settings`), and for ``"narrow"`` with input statistics fitted on
-    its own training data (:data:`kdoffload.train.NARROW_STATS`).
+    (the ``training`` section of its YAML file, :mod:`kdoffload.settings`), and for
+    ``"narrow"`` with input statistics fitted on its own training data (:data:`kdoffload.train.NARROW_STATS`).
     Cached on disk, keyed by every argument but ``progress``. The model is named
     ``"drl_wide"`` or ``"drl_narrow"``.
     """
     if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
+        raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got dataset = {dataset!r}")
     check_profile(profile)
     if config is None:
         config = profile_config(DQN_CONFIG, profile, "dqn")

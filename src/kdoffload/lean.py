@@ -64,6 +64,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_choice
+from .data import FEATURE_SCALE, LOG_FLOOR, TRANSFORMS, feature_columns, feature_width
 from .system import NUM_LOCATIONS, Requirements
 
 MAGIC = b"KDLEAN"
@@ -71,9 +73,6 @@ FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<6sHI")  # magic, version, header length
 _FIELDS = ("E", "D", "p1", "p2", "b1", "b2")
 
-#: Input pipelines, as in :class:`kdoffload.nets.InputScaler` (same names, same floor).
-TRANSFORMS = ("log", "standard", "none")
-LOG_FLOOR = 1e-6
 
 
 class LeanFormatError(ValueError):
@@ -120,8 +119,6 @@ def mlp_layers(model) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str, outputs: bool = True) -> None:
     """Layer shapes that chain, take the 2|A| + 5 features and (``outputs``) give 3|A| logits."""
-    from .data import feature_width
-
     width = feature_width(num_subtasks)
     if layers[0][0] != width:
         raise LeanFormatError(
@@ -178,9 +175,8 @@ def network_arrays(body, num_subtasks: int, transform: str = "none", mean=None, 
     head scores 3^|A| actions; see :mod:`kdoffload.lean_policies`).
     """
     if feature_scale is None:
-        from .data import FEATURE_SCALE as feature_scale
-    if transform not in TRANSFORMS:
-        raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
+        feature_scale = FEATURE_SCALE
+    check_choice("transform", transform, TRANSFORMS)
     layers = mlp_layers(body)
     shapes = [(int(w.shape[1]), int(w.shape[0])) for w, _ in layers]
     _check_shapes(shapes, num_subtasks, "cannot export", outputs=outputs)
@@ -323,8 +319,6 @@ class LeanMLP:
         if self.transform != "none":
             self.mean = np.array(values[offset:offset + width], dtype=np.float32)
             self.std = np.array(values[offset + width:offset + 2 * width], dtype=np.float32)
-        from .data import feature_columns
-
         scale = header["feature_scale"]
         # One float64 divisor per feature column, in the order of kdoffload.features.
         self._divisor = np.concatenate([np.full(count, scale[field])
@@ -433,8 +427,6 @@ def mlp_operations(layer_shapes, num_subtasks: int, transform: str = "log", head
 
     ``flops`` = linear + activations (the network proper); ``total`` adds the rest.
     """
-    from .data import feature_width
-
     shapes = [(int(a), int(b)) for a, b in layer_shapes]
     width = feature_width(int(num_subtasks))
     linear = sum(2 * fan_in * fan_out for fan_in, fan_out in shapes)

@@ -44,19 +44,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import check_choice, check_count, check_widths
+from .data import LOG_FLOOR, STATS, TRANSFORMS, feature_columns, feature_width, features, subtasks_of_width
 from .paper import STUDENT_HIDDEN, TEACHER_HIDDEN
-from .data import feature_columns, feature_width, features, subtasks_of_width
 from .system import NUM_LOCATIONS, PRESETS, Requirements
 
 
-#: Element-wise transforms of :class:`InputScaler`.
-TRANSFORMS = ("log", "standard", "none")
-
-#: Sources of the standardisation statistics of :class:`InputScaler`.
-STATS = ("wide", "fit")
-
-#: Floor applied before the log (features are scaled to (0, 1], so this is 1e-6 of a range).
-LOG_FLOOR = 1e-6
 
 
 def _uniform_moments(a: float, transform: str) -> tuple[float, float]:
@@ -116,10 +109,8 @@ class InputScaler(nn.Module):
 
     def __init__(self, width: int, transform: str = "log", stats: str = "wide"):
         super().__init__()
-        if transform not in TRANSFORMS:
-            raise ValueError(f"unknown transform {transform!r}; choose one of {list(TRANSFORMS)}")
-        if stats not in STATS:
-            raise ValueError(f"unknown stats {stats!r}; choose one of {list(STATS)}")
+        check_choice("transform", transform, TRANSFORMS)
+        check_choice("stats", stats, STATS)
         num_subtasks = subtasks_of_width(width)
         self.width = int(width)
         self.transform = transform
@@ -186,13 +177,8 @@ class MLPPolicy(nn.Module):
     def __init__(self, num_subtasks: int = 6, hidden: Sequence[int] = TEACHER_HIDDEN,
                  transform: str = "log", name: str = "dil", stats: str = "wide"):
         super().__init__()
-        if isinstance(num_subtasks, bool) or not isinstance(num_subtasks, (int, np.integer)) or num_subtasks < 1:
-            raise ValueError(f"num_subtasks must be an integer >= 1, got num_subtasks = {num_subtasks!r}")
-        hidden = tuple(hidden)
-        if not hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
-            raise ValueError(f"hidden must be a non-empty sequence of integers >= 1, got hidden = {hidden!r}")
-        self.num_subtasks = int(num_subtasks)
-        self.hidden = tuple(int(h) for h in hidden)
+        self.num_subtasks = check_count("num_subtasks", num_subtasks)
+        self.hidden = check_widths("hidden", hidden)
         self.name = name
         self.input_width = feature_width(self.num_subtasks)
         self.scaler = InputScaler(self.input_width, transform, stats)

@@ -36,6 +36,7 @@ import pandas as pd
 import torch
 
 from . import __version__, settings
+from .checks import check_choice, check_count, check_number, check_widths
 from .data import LabelledDataset, features, memory, paper_datasets
 from .progress import bar as progress_bar
 from .nets import STATS, STUDENT_HIDDEN, TEACHER_HIDDEN, TRANSFORMS, MLPPolicy, check_features
@@ -98,27 +99,17 @@ class TrainConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
-        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1
-                                  for h in self.hidden):
-            raise ValueError(f"hidden must be a non-empty tuple of integers >= 1, got hidden = {self.hidden!r}")
+        check_widths("hidden", self.hidden)
         for name, choices in (("transform", TRANSFORMS), ("stats", STATS), ("optimizer", OPTIMIZERS),
                               ("schedule", SCHEDULES)):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {list(choices)}")
-        if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite number > 0, got lr = {self.lr!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and np.isfinite(self.weight_decay)
-                and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a finite number >= 0, got weight_decay = {self.weight_decay!r}")
+            check_choice(name, getattr(self, name), choices)
+        check_number("lr", self.lr, low=0, closed="neither")
+        check_number("weight_decay", self.weight_decay, low=0)
         for name in ("batch_size", "epochs", "threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {name} = {value!r}")
-        if not (isinstance(self.val_fraction, (int, float)) and 0 <= self.val_fraction < 1):
-            raise ValueError(f"val_fraction must be in [0, 1), got val_fraction = {self.val_fraction!r}")
-        if self.patience is not None and (isinstance(self.patience, bool) or not isinstance(self.patience, int)
-                                          or self.patience < 1):
-            raise ValueError(f"patience must be None or an integer >= 1, got patience = {self.patience!r}")
+            check_count(name, getattr(self, name))
+        check_number("val_fraction", self.val_fraction, 0, 1, closed="left")
+        if self.patience is not None:
+            check_count("patience", self.patience)
 
 
 #: Input statistics of the §5.2 models: fitted on their own narrow training data, never the
