@@ -23,7 +23,7 @@ import joblib
 import pandas as pd
 
 import kdoffload as kd
-from kdoffload import train
+from kdoffload import settings, train
 
 
 def development_score(profile: str, config, seed: int) -> float:
@@ -36,7 +36,7 @@ def development_score(profile: str, config, seed: int) -> float:
 
 def main(argv=None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="paper", choices=sorted(train.PROFILES))
+    parser.add_argument("--profile", default="paper", choices=settings.available_profiles())
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--lr", type=float, nargs="+", default=[2e-3, 5e-3, 1e-2])
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")

@@ -1,6 +1,6 @@
 """Per-request ("lean") forms of every policy of Table 1, what each decision costs, and the check.
 
-The delay table (:mod:`kdoffload.delay`) times every policy in two forms: the
+The delay table (:mod:`kdoffload.timing`) times every policy in two forms: the
 *vectorised* one (numpy over a batch, or torch; the classes of :mod:`kdoffload.solvers`,
 :mod:`kdoffload.nets`, :mod:`kdoffload.drl`) and the *lean* one, the leanest honest code
 for one requirement, given here. Each lean form is a policy (``name``, ``decide(req)``)
@@ -27,7 +27,7 @@ all 3^|A| decisions (:func:`kdoffload.lean.decision_rows`).
 Same decisions
 --------------
 :func:`check_form` compares a lean form with its reference on every requirement of a set
-(>= 10,000 in :func:`kdoffload.delay.run_table1`): the reference decides in batches, the
+(>= 10,000 in :func:`kdoffload.timing.run_table1`): the reference decides in batches, the
 lean form one request at a time (its online path) and in batches; a decision is a whole
 row of |A| locations. :func:`check_forms` raises :class:`LeanMismatchError` naming every
 lean form that disagrees and on how many requirements.
