@@ -146,8 +146,9 @@ def test_implements_the_policy_interface(student):
     assert isinstance(policy, kd.Policy) and policy.name == "kd_dil+top4"
     assert TopKRecheck(lambda r: None, k=2).name == "top2"
     req = kd.sample(20, seed=1)
-    table = kd.evaluate([student, policy], req, kd.solve(req))
-    assert list(table.index) == ["kd_dil", "kd_dil+top4"]
+    optimal = kd.solve(req)
+    scored = [kd.summarize(req, p.decide(req), optimal)["normalized_latency"] for p in (student, policy)]
+    assert 1.0 <= scored[1] <= scored[0]  # re-checking the network's 4 best decisions never costs more
     student.train()
     policy.decide(req)
     assert student.training and all(p.grad is None for p in student.parameters())
