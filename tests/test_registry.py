@@ -45,7 +45,7 @@ def width(req) -> int:
 
 def check_contract(info, req):
     """The checks every policy passes (after scikit-learn's estimator checks)."""
-    _, other, named = SAMPLES[info.model]
+    _, another_size, named = SAMPLES[info.model]
     for key, policy in forms(info):
         decisions = policy.decide(req)
         assert isinstance(decisions, np.ndarray), key
@@ -55,13 +55,13 @@ def check_contract(info, req):
             # reproducible from the seed, not from the call: a fresh policy of the same seed draws the same
             again = dict(forms(info))[key].decide(req)
             np.testing.assert_array_equal(again, decisions, err_msg=key)
-            other = dict(forms(info, seed=1))[key].decide(req)
-            assert not np.array_equal(other, decisions), key
+            reseeded = dict(forms(info, seed=1))[key].decide(req)
+            assert not np.array_equal(reseeded, decisions), key
         else:
             np.testing.assert_array_equal(policy.decide(req), decisions, err_msg=f"{key}: same input, same decisions")
             rows = np.concatenate([policy.decide(req.take(i)) for i in range(req.n)])
             np.testing.assert_array_equal(rows, decisions, err_msg=f"{key}: a batch decides as its rows")
-        fewer = other()
+        fewer = another_size()
         try:
             out = policy.decide(fewer)
         except ValueError as error:  # a policy built for one size refuses another, saying so
