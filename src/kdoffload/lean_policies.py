@@ -45,12 +45,7 @@ number of single requests from a generator with the same seed.
 Operations per decision
 -----------------------
 :func:`operations` counts the arithmetic of one decision as each implementation performs
-it: ``2 * in * out`` per Linear layer plus activations (the networks' FLOPs, float32), the
-feature and input pipeline and the argmax comparisons (:func:`kdoffload.lean.mlp_operations`);
-for the solvers, float64 additions, multiplications, divisions and comparisons (a min of
-three is two comparisons), branches and index bookkeeping not counted. The vectorised
-solvers build the full cost tensors (9 (|A| + 1) multiplications of the transfers, most of
-which the lean forms skip), so they count more than their lean forms.
+it (float32 FLOPs for the networks, float64 operations for the solvers; see its docstring).
 """
 
 from __future__ import annotations
@@ -325,7 +320,11 @@ def _cost_tensor_operations(num: int) -> int:
 def operations(policy, num_subtasks: int = 6) -> dict | None:
     """Operations per decision of ``policy`` (a dict with ``total``, ``dtype`` -- the
     arithmetic's precision, None if there is none -- and how they were ``counted``), or
-    None for the integer program (a simplex run has no fixed count).
+    None for the integer program (a simplex run has no fixed count). Networks count
+    ``2 * in * out`` per Linear layer plus activations, the feature and input pipeline and
+    the argmax comparisons (:func:`kdoffload.lean.mlp_operations`); solvers count float64
+    additions, multiplications, divisions and comparisons (a min of three is two
+    comparisons), not branches or index bookkeeping.
 
     Lean forms count their own code (their ``operations`` method). The vectorised forms:
 
