@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kdoffload as kd
-from kdoffload import experiments, plots, registry, timing
+from kdoffload import experiments, graphs, plots, registry, timing
 from kdoffload.lean_policies import lean_form
 from kdoffload.timing.forms import policy_order
 from kdoffload.timing.table1 import table1_policies
@@ -22,6 +22,8 @@ N = 12
 SAMPLES = {
     "chain": (lambda: kd.sample(N, "wide", seed=21), lambda: kd.sample(3, "wide", num_subtasks=4, seed=2),
               ("|A| = 6", "|A| = 4")),
+    "graph": (lambda: graphs.random_dag(8, requests=N, seed=21), lambda: graphs.random_dag(5, requests=3, seed=2),
+              ("nodes",)),
 }
 
 
@@ -151,13 +153,10 @@ def test_registration_errors_name_the_field_and_value():
 
 
 def test_a_graph_policy_may_share_a_chain_name():
-    info = registry.register("greedy", label="Greedy (graph)", family="heuristic", order=1, model="graph",
-                             build=lambda seed=0: None)
-    try:
-        assert registry.get("greedy", model="graph") is info
-        assert registry.get("greedy").label == "Greedy" and "greedy" in registry.names(model="graph")
-    finally:
-        registry.unregister("greedy", model="graph")
+    assert isinstance(registry.build("greedy", model="graph"), graphs.GraphGreedy)
+    assert isinstance(registry.build("greedy"), kd.Greedy)
+    assert registry.names("graph", "exact") == ("exhaustive", "mincut", "ilp")
+    assert registry.names("graph", "heuristic") == ("greedy", "local", "edge", "cloud", "random")
 
 
 def test_labels_resolve_names_results_keys_and_table1_keys():

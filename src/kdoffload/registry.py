@@ -132,7 +132,7 @@ class PolicyInfo:
 _REGISTRY: dict[tuple[str, str], PolicyInfo] = {}
 
 #: Modules whose import registers the built-in policies (loaded on the first lookup).
-_BUILTIN_MODULES = ("kdoffload.solvers", "kdoffload.learned")
+_BUILTIN_MODULES = ("kdoffload.solvers", "kdoffload.learned", "kdoffload.graphs.solvers", "kdoffload.graphs.heuristics")
 _loaded = False
 
 

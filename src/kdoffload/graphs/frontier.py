@@ -21,18 +21,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .. import registry
 from ..checks import check_choice, check_count
 from ..progress import bar
 from .dnn import CYCLES_PER_FLOP, DNN_GRAPHS, dnn_requirements
 from .families import random_dag, sample_network
 from .model import TOPOLOGIES, GraphRequirements, latency
-from .solvers import TIE_RTOL, ExhaustiveSearch, IntegerProgram, MinCut
+from .solvers import TIE_RTOL, IntegerProgram, MinCut
 
 __all__ = ["FRONTIER_SOLVERS", "EXHAUSTIVE_LIMIT", "instances", "solver_times", "relay_cut_misses",
            "relative_excess", "dnn_solver_times"]
 
-#: The exact solvers timed by :func:`solver_times`, by name.
-FRONTIER_SOLVERS = {"exhaustive": ExhaustiveSearch, "mincut": MinCut, "ilp": IntegerProgram}
+#: The exact solvers timed by :func:`solver_times`: the registered exact graph policies, by name.
+FRONTIER_SOLVERS = {info.name: type(info.build()) for info in registry.policies("graph", "exact")}
 #: Largest graph exhaustive search is timed on (3**n placements).
 EXHAUSTIVE_LIMIT = 10
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import registry
 from ..checks import check_choice, check_int, show
 from ..system import NUM_LOCATIONS
 from .model import OBJECTIVES, GraphRequirements, check_graph_requirements, edge_terms, node_terms
@@ -141,3 +142,12 @@ def graph_heuristic(name: str, seed: int = 0, **options) -> object:
     if name == "random":
         return GraphRandom(seed=seed)
     return GraphFixedLocation(_FIXED.index(name))
+
+
+registry.register("greedy", label="Greedy", family="heuristic", order=20, model="graph",
+                  build=lambda seed=0, **cost: GraphGreedy(**cost))
+for _location, _name in enumerate(_FIXED):
+    registry.register(_name, label=_name.capitalize(), family="heuristic", order=70 + _location, model="graph",
+                      build=lambda seed=0, _location=_location, **cost: GraphFixedLocation(_location))
+registry.register("random", label="Random", family="heuristic", order=80, model="graph", seeded=True,
+                  stochastic=True, build=lambda seed=0, **cost: GraphRandom(seed=seed))

@@ -96,8 +96,8 @@ import tempfile
 from dataclasses import dataclass
 
 import numpy as np
-import pulp
 
+from .. import registry
 from ..checks import check_choice, check_count
 from ..system import NUM_LOCATIONS
 from .model import (
@@ -508,6 +508,8 @@ def solve_with_cbc(program: Program) -> np.ndarray:
     with tempfile.TemporaryDirectory(prefix="kdoffload_graph_ilp_") as folder:
         model, solution = os.path.join(folder, "model.mps"), os.path.join(folder, "model.sol")
         write_mps(model, program)
+        import pulp  # imported here: the other solvers need no LP library
+
         command = [pulp.PULP_CBC_CMD().path, model, *CBC_OPTIONS, "-solve", "-printingOptions", "all",
                    "-solution", solution]
         finished = subprocess.run(command, capture_output=True, text=True)
@@ -519,6 +521,8 @@ def solve_with_cbc(program: Program) -> np.ndarray:
 
 def solve_with_pulp(program: Program) -> np.ndarray:
     """Column values of an optimum of ``program``, modelled with PuLP and solved by ``PULP_CBC_CMD``."""
+    import pulp
+
     model = pulp.LpProblem("graph_offloading", pulp.LpMinimize)
     columns = [pulp.LpVariable(f"c{j}", lowBound=0, upBound=1 if binary else None,
                                cat=pulp.LpBinary if binary else pulp.LpContinuous)
@@ -648,3 +652,12 @@ def solve(req: GraphRequirements, method: str = "ilp", objective: str = "latency
     """
     solver = EXACT_SOLVERS[check_choice("method", method, EXACT_SOLVERS)]
     return solver(objective=objective, output_return=output_return).decide(req)
+
+
+_EXACT = {"family": "exact", "model": "graph", "key": "optimal", "key_label": "Optimal"}
+registry.register("exhaustive", label="Optimal (exhaustive)", order=10, **_EXACT,
+                  build=lambda seed=0, **cost: ExhaustiveSearch(**cost))
+registry.register("mincut", label="Optimal (minimum cut)", order=11, **_EXACT,
+                  build=lambda seed=0, **cost: MinCut(**cost))
+registry.register("ilp", label="Optimal (ILP)", order=12, **_EXACT,
+                  build=lambda seed=0, **cost: IntegerProgram(**cost))
