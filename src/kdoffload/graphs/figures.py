@@ -135,7 +135,7 @@ def heuristic_gaps(latencies: pd.DataFrame, xlabel: str) -> plt.Figure:
     ``topology``, ``value``, ``policy`` and ``normalized``."""
     frame = latencies[latencies["policy"] != "optimal"].assign(value=lambda f: f["value"] / 1e6)
     grid = sns.relplot(data=frame, x="value", y="normalized", hue="policy", col="graph", row="topology",
-                       kind="line", marker="o", markersize=4, height=2.3, aspect=1.1,
+                       kind="line", marker="o", markersize=4, height=2.8, aspect=0.9,
                        facet_kws={"margin_titles": True})
     grid.set(xscale="log", yscale="log")
     grid.set_axis_labels(xlabel, "latency / optimal")

@@ -12,7 +12,7 @@ import pandas as pd
 
 __all__ = ["beyond_rows"]
 
-_WHERE = "Beyond the paper (chapter 7)"
+_WHERE = "Beyond the paper (chapter 7)"  # the Summary's "where" column
 
 
 def _largest(frontier: list, topology: str, solver: str):
