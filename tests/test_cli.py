@@ -253,7 +253,10 @@ def test_interrupted_run_keeps_committed_chapters_and_a_rerun_completes(root):
     write_chapter(root / "book" / "02_second.ipynb", body="print('committed')")
     committed = (root / "book" / "02_second.ipynb").read_bytes()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    program = ("import sys; from pathlib import Path; from kdoffload import cli, settings; "
+    # A non-interactive shell starts background jobs with SIGINT ignored, and children inherit
+    # that; a user's Ctrl-C reaches a run with Python's own handler, so the run gets it back.
+    program = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "from pathlib import Path; from kdoffload import cli, settings; "
                f"settings.PROFILES_DIR = Path({str(settings.PROFILES_DIR)!r}); "
                f"sys.exit(cli.main({book_args(root, '--profile', 'paper')!r}))")
     command = [sys.executable, "-c", program]
