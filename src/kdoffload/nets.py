@@ -201,6 +201,20 @@ class MLPPolicy(nn.Module):
         return torch.from_numpy(x)
 
     @torch.no_grad()
+    def logits(self, req_or_features) -> np.ndarray:
+        """The outputs before the softmax, (n, |A|, 3) float64, for Requirements or raw features.
+
+        They order each group's three locations exactly as :meth:`decide`'s argmax does
+        (the float32 softmax of :meth:`probabilities` may round two close ones together).
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            return self(self._inputs(req_or_features)).double().numpy()
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
     def probabilities(self, req_or_features) -> np.ndarray:
         """Softmax of each group, (n, |A|, 3) float64, for Requirements or raw features."""
         was_training = self.training

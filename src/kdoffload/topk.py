@@ -26,14 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from .checks import check_array, check_count, describe, show
-from .data import features
-from .nets import MLPPolicy, check_features
-from .system import NUM_LOCATIONS, Requirements, check_requirements, latency
+from .nets import MLPPolicy
+from .system import NUM_LOCATIONS, check_requirements, latency
 
-__all__ = ["k_best", "mlp_logits", "recheck", "TopKRecheck"]
+__all__ = ["k_best", "recheck", "TopKRecheck"]
 
 
 def _check_log_probs(log_probs, name: str = "log_probs") -> np.ndarray:
@@ -148,49 +146,6 @@ def k_best(log_probs, k: int) -> tuple[np.ndarray, np.ndarray]:
     return (assignments[0], joint[0]) if single else (assignments, joint)
 
 
-def mlp_logits(network: MLPPolicy, req_or_features) -> np.ndarray:
-    """The logits (r, |A|, 3) of an :class:`~kdoffload.nets.MLPPolicy`, as float64.
-
-    Read from the network's public forward pass in eval mode, without gradients (its
-    training mode is restored). They rank joint assignments as the log-probabilities do
-    (the log-softmax subtracts one constant per subtask) and, unlike the logarithm of
-    :meth:`~kdoffload.nets.MLPPolicy.probabilities` (a float32 softmax that can round two
-    close probabilities together or underflow to 0), they keep the exact order the
-    network's ``decide`` takes its argmax of, so ``k = 1`` reproduces ``decide``.
-
-    Parameters
-    ----------
-    network : MLPPolicy
-    req_or_features : Requirements or array (r, 2|A| + 5)
-        Requirements with ``network.num_subtasks`` subtasks, or raw features
-        (:func:`kdoffload.features`).
-
-    Raises
-    ------
-    ValueError
-        If the requirements have another number of subtasks than the network decides,
-        or the features another width than ``2|A| + 5``, naming both values.
-    """
-    if isinstance(req_or_features, Requirements):
-        if req_or_features.num_subtasks != network.num_subtasks:
-            raise ValueError(f"req.num_subtasks must be the network's |A| = {network.num_subtasks}, "
-                             f"got req.num_subtasks = {req_or_features.num_subtasks}")
-        x = features(req_or_features)
-    else:
-        shape = np.shape(req_or_features)
-        if len(shape) != 2 or shape[1] != network.input_width:
-            raise ValueError(f"features must have shape (r, 2|A| + 5) = (r, {network.input_width}) for a network "
-                             f"of |A| = {network.num_subtasks} subtasks, got features.shape = {shape}")
-        x = check_features(req_or_features, network.input_width)
-    was_training = network.training
-    network.eval()
-    try:
-        with torch.no_grad():
-            return network(torch.from_numpy(x)).double().numpy()
-    finally:
-        network.train(was_training)
-
-
 def recheck(req, log_probs, k: int, cost: Callable = latency) -> np.ndarray:
     """The cheapest of the ``k`` most probable joint decisions of each request.
 
@@ -232,7 +187,7 @@ class TopKRecheck:
     Parameters
     ----------
     network : MLPPolicy or callable ``req -> (r, n, 3)``
-        An :class:`~kdoffload.nets.MLPPolicy` (its logits are read by :func:`mlp_logits`),
+        An :class:`~kdoffload.nets.MLPPolicy` (its logits are read by :meth:`~kdoffload.nets.MLPPolicy.logits`),
         or any callable giving per-subtask log-probabilities (or logits) of the requests,
         e.g. for task graphs.
     k : int
@@ -263,7 +218,7 @@ class TopKRecheck:
     def decide(self, req) -> np.ndarray:
         """Locations (r, n) int64: per request the cheapest of the ``k`` most probable decisions."""
         if isinstance(self.network, MLPPolicy):
-            log_probs = mlp_logits(self.network, check_requirements(req))
+            log_probs = self.network.logits(check_requirements(req))
         else:
             log_probs = _check_for(req, self.network(req), "network(req)")
         return recheck(req, log_probs, self.k, self.cost)
