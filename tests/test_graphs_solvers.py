@@ -201,9 +201,9 @@ def test_exhaustive_refuses_large_graphs():
 
 def test_solve_and_policy_interface():
     req = worked_example()
-    for method in G.EXACT_SOLVERS:
+    for method in ("exhaustive", "mincut", "ilp"):
         np.testing.assert_array_equal(G.solve(req, method=method), [[2, 2, 2]])
-        assert isinstance(G.EXACT_SOLVERS[method](), kd.Policy)
+        assert isinstance(kd.registry.build(method, model="graph"), kd.Policy)
     with pytest.raises(ValueError, match=r"method must be one of \['exhaustive', 'ilp', 'mincut'\], got method = 'dp'"):
         G.solve(req, method="dp")
     with pytest.raises(ValueError, match="modeller must be one of"):

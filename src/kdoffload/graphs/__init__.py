@@ -20,14 +20,24 @@ Example::
     graphs.latency(req, x)                                # (10,) seconds
 """
 
-from .dnn import CYCLES_PER_FLOP, DNN_GRAPHS, dnn_graph, dnn_info, dnn_requirements  # noqa: F401
-from .families import (  # noqa: F401
+from .dnn import CYCLES_PER_FLOP, DNN_GRAPHS, dnn_graph, dnn_info, dnn_requirements
+from .families import (
     B3_RANGE, chain, chain_requirements, layered_dag, paper_chain, preset_ccr, random_dag,
     random_requirements, sample_network, sample_weights,
 )
-from .heuristics import GRAPH_HEURISTICS, GraphFixedLocation, GraphGreedy, GraphRandom, graph_heuristic  # noqa: F401
-from .model import (  # noqa: F401
+from .heuristics import GRAPH_HEURISTICS, GraphFixedLocation, GraphGreedy, GraphRandom, graph_heuristic
+from .model import (
     OBJECTIVES, TOPOLOGIES, GraphRequirements, TaskGraph, cost, cost_terms, edge_terms, hop_matrix, latency,
     makespan, node_terms,
 )
-from .solvers import EXACT_SOLVERS, ExhaustiveSearch, IntegerProgram, MinCut, solve  # noqa: F401
+from .solvers import ExhaustiveSearch, IntegerProgram, MinCut, solve
+
+__all__ = [
+    "CYCLES_PER_FLOP", "DNN_GRAPHS", "dnn_graph", "dnn_info", "dnn_requirements",
+    "B3_RANGE", "chain", "chain_requirements", "layered_dag", "paper_chain", "preset_ccr", "random_dag",
+    "random_requirements", "sample_network", "sample_weights",
+    "GRAPH_HEURISTICS", "GraphFixedLocation", "GraphGreedy", "GraphRandom", "graph_heuristic",
+    "OBJECTIVES", "TOPOLOGIES", "GraphRequirements", "TaskGraph", "cost", "cost_terms", "edge_terms", "hop_matrix",
+    "latency", "makespan", "node_terms",
+    "ExhaustiveSearch", "IntegerProgram", "MinCut", "solve",
+]

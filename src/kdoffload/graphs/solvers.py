@@ -105,7 +105,7 @@ from .model import (
     node_terms,
 )
 
-__all__ = ["TIE_RTOL", "GraphSolver", "ExhaustiveSearch", "MinCut", "IntegerProgram", "EXACT_SOLVERS", "solve",
+__all__ = ["TIE_RTOL", "GraphSolver", "ExhaustiveSearch", "MinCut", "IntegerProgram", "solve",
            "all_placements", "ishikawa_arcs"]
 
 #: Placements whose cost is within this relative distance of the optimum count as ties.
@@ -639,10 +639,6 @@ class IntegerProgram(GraphSolver):
         return unary * factor[:, None, None], pairwise * factor[:, None, None, None]
 
 
-#: The exact graph solvers by name.
-EXACT_SOLVERS = {"exhaustive": ExhaustiveSearch, "mincut": MinCut, "ilp": IntegerProgram}
-
-
 def solve(req: GraphRequirements, method: str = "ilp", objective: str = "latency",
           output_return: bool = True) -> np.ndarray:
     """Optimal placements (r, n) of ``req`` by ``method`` in {"exhaustive", "mincut", "ilp"}.
@@ -650,8 +646,8 @@ def solve(req: GraphRequirements, method: str = "ilp", objective: str = "latency
     Raises a ValueError where the method is not exact (``mincut`` with ``topology="direct"``
     or the makespan) or too large (``exhaustive`` beyond 10 nodes).
     """
-    solver = EXACT_SOLVERS[check_choice("method", method, EXACT_SOLVERS)]
-    return solver(objective=objective, output_return=output_return).decide(req)
+    check_choice("method", method, registry.names("graph", "exact"))
+    return registry.build(method, model="graph", objective=objective, output_return=output_return).decide(req)
 
 
 _EXACT = {"family": "exact", "model": "graph", "key": "optimal", "key_label": "Optimal"}
