@@ -160,7 +160,7 @@ def dnn_solver_times(count: int, seed: int = 0, names: Sequence[str] = DNN_GRAPH
         for topology, solver in (("relay", "mincut"), ("relay", "ilp"), ("direct", "ilp")):
             req = relay if topology == "relay" else relay.with_topology("direct")
             timed = [_timed(FRONTIER_SOLVERS[solver](), req.take(k)) for k in range(count)]
-            cost = np.array([latency(req.take(k), placement)[0] for k, (placement, _) in enumerate(timed)])
+            cost = latency(req, np.concatenate([placement for placement, _ in timed]))
             cut_cost = cost if cut_cost is None else cut_cost  # the first row: the cut, relay
             disagreement = np.max(np.abs(relative_excess(cost, cut_cost))) if topology == "relay" else np.nan
             rows.append({"graph": name, "nodes": graph.num_nodes, "edges": graph.num_edges, "topology": topology,

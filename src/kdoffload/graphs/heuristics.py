@@ -24,7 +24,7 @@ from .model import OBJECTIVES, GraphRequirements, check_graph_requirements, edge
 
 __all__ = ["GRAPH_HEURISTICS", "GraphGreedy", "GraphFixedLocation", "GraphRandom", "graph_heuristic"]
 
-#: Names accepted by :func:`graph_heuristic`.
+#: Names accepted by :func:`graph_heuristic` (registered below, model "graph").
 GRAPH_HEURISTICS = ("greedy", "local", "edge", "cloud", "random")
 _FIXED = ("local", "edge", "cloud")
 
@@ -136,12 +136,8 @@ def graph_heuristic(name: str, seed: int = 0, **options) -> object:
     to :class:`GraphRandom`; the fixed locations take neither, as in
     :func:`kdoffload.solvers.heuristic`.
     """
-    check_choice("heuristic", name, GRAPH_HEURISTICS)
-    if name == "greedy":
-        return GraphGreedy(**options)
-    if name == "random":
-        return GraphRandom(seed=seed)
-    return GraphFixedLocation(_FIXED.index(name))
+    check_choice("heuristic", name, registry.names("graph", "heuristic"))
+    return registry.build(name, seed=seed, model="graph", **options)
 
 
 registry.register("greedy", label="Greedy", family="heuristic", order=20, model="graph",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..checks import check_choice, check_positive_array
 from ..system import PRESETS
-from .dnn import CYCLES_PER_FLOP, dnn_graph, dnn_requirements
+from .dnn import CYCLES_PER_FLOP, dnn_requirements
 from .families import B3_RANGE
 from .heuristics import graph_heuristic
 from .model import TOPOLOGIES, latency
@@ -77,7 +77,7 @@ def bandwidth_sweep(name: str, bandwidth: str, values: Sequence[float], topology
     req = dnn_requirements(name, network, cycles_per_flop, topology)
     best = optimal_solver(topology).decide(req)
     optimum = latency(req, best)
-    n = dnn_graph(name).num_nodes
+    n = req.graph.num_nodes
     placements = pd.DataFrame({"value": np.repeat(values, n), "node": np.tile(np.arange(n), len(values)),
                                "location": best.ravel()})
     rows = [{"value": v, "policy": "optimal", "latency": t, "normalized": 1.0} for v, t in zip(values, optimum)]
