@@ -36,8 +36,7 @@ def base_config(model: str, profile: str):
     """The committed configuration of ``model`` under ``profile`` (what the chapters train)."""
     if model == "teacher":
         return train.profile_config(train.TEACHER_CONFIG, profile, "teacher")
-    config = train.profile_config(drl.DQN_CONFIG, profile, "dqn")
-    return replace(config, stats=train.NARROW_STATS) if model == "dqn_narrow" else config
+    return drl.narrow_config(profile) if model == "dqn_narrow" else train.profile_config(drl.DQN_CONFIG, profile, "dqn")
 
 
 def development_score(model: str, profile: str, config, seed: int) -> float:

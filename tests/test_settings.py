@@ -10,7 +10,19 @@ def test_the_paper_profile_trains_at_the_papers_sizes():
     paper_sizes = settings.training("paper")["sizes"]
     assert paper_sizes == {"train_size": 100_000, "test_size": 10_000, "narrow_size": 1_000}
     assert paper_sizes == {f"{name}_size": size for name, size in paper.DATASET_SIZES.items()}
-    assert train.check_profile("paper") == {"sizes": paper_sizes, "teacher": {}, "student": {}, "dqn": {}}
+    assert train.check_profile("paper") == {"sizes": paper_sizes, "teacher": {}, "student": {}, "dqn": {},
+                                            "dqn_narrow": {"lr": 3e-4}}
+
+
+def test_only_the_narrow_dqn_takes_the_dqn_narrow_overrides():
+    from kdoffload import drl
+
+    # paper.yaml sets dqn_narrow.lr = 3e-4 (chosen on the development set); DQNConfig's default is 1e-3
+    assert drl.narrow_config("paper").lr == 3e-4 and drl.narrow_config("paper").stats == "fit"
+    assert train.profile_config(drl.DQN_CONFIG, "paper", "dqn").lr == 1e-3  # the wide DQN keeps it
+    assert drl.narrow_config("smoke").lr == 1e-3  # the smoke profile sets no dqn_narrow
+    assert drl.narrow_config("smoke").updates == 300  # ... but both DQNs take its dqn overrides
+    assert drl.narrow_config("paper", stats="wide").stats == "wide"
 
 
 def test_the_smoke_profile_shrinks_sizes_and_runs():

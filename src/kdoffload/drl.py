@@ -152,6 +152,16 @@ class DQNConfig:
 DQN_CONFIG = DQNConfig()
 
 
+def narrow_config(profile: str = "paper", stats: str = NARROW_STATS) -> DQNConfig:
+    """The narrow (§5.2, Figure 6) DQN's configuration under ``profile``: :data:`DQN_CONFIG`
+    with the profile's ``dqn`` overrides, then its ``dqn_narrow`` overrides (the paper
+    profile's learning rate, chosen on the development set by
+    ``benchmarks/choose_learning_rates.py dqn_narrow``), and input statistics ``stats``
+    (default: fitted on its own training data, :data:`kdoffload.train.NARROW_STATS`)."""
+    config = replace(profile_config(DQN_CONFIG, profile, "dqn"), stats=stats)
+    return profile_config(config, profile, "dqn_narrow")
+
+
 
 class QNetwork(nn.Module):
     """Q-values of all 3^|A| decisions for the raw features of a requirement.
@@ -366,7 +376,8 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
 
     ``config`` defaults to :data:`DQN_CONFIG` with the overrides of ``profile``
     (the ``training`` section of its YAML file, :mod:`kdoffload.settings`), and for
-    ``"narrow"`` with input statistics fitted on its own training data (:data:`kdoffload.train.NARROW_STATS`).
+    ``"narrow"`` to :func:`narrow_config` (its own learning rate; input statistics fitted
+    on its own training data).
     Cached on disk, keyed by every argument but ``progress``. The model is named
     ``"drl_wide"`` or ``"drl_narrow"``.
     """
@@ -374,8 +385,6 @@ def train_dqn(dataset: str = "wide", seed: int = 0, config: DQNConfig | None = N
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got dataset = {dataset!r}")
     check_profile(profile)
     if config is None:
-        config = profile_config(DQN_CONFIG, profile, "dqn")
-        if dataset == "narrow":  # the §5.2 premise: no knowledge of the wide ranges
-            config = replace(config, stats=NARROW_STATS)
+        config = narrow_config(profile) if dataset == "narrow" else profile_config(DQN_CONFIG, profile, "dqn")
     train = _cached_dqn if cache else _train_dqn
     return train(dataset, int(seed), config, profile, int(data_seed), __version__, progress)

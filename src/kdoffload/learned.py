@@ -51,10 +51,10 @@ def _narrow_config(piece: str, train_profile: str, narrow_stats: str | None):
     from .train import STUDENT_CONFIG, profile_config
 
     if piece == "dqn":
-        from .drl import DQN_CONFIG as base
-    else:
-        base = STUDENT_CONFIG
-    return replace(profile_config(base, train_profile, piece), stats=narrow_stats)
+        from .drl import narrow_config
+
+        return narrow_config(train_profile, stats=narrow_stats)
+    return replace(profile_config(STUDENT_CONFIG, train_profile, piece), stats=narrow_stats)
 
 
 def _dil(seed=0, train_profile="smoke", data_seed=0, progress=None, **_):

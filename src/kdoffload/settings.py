@@ -9,6 +9,7 @@ given by path::
       teacher: {}        # TrainConfig overrides of the §5.1 teacher
       student: {}        # TrainConfig overrides of the §5.2 students
       dqn: {}            # DQNConfig overrides of both DQNs
+      dqn_narrow: {}     # further DQNConfig overrides of the narrow (§5.2) DQN only
     common:              # chapter parameters, for every chapter that declares the name
       seeds: [0, 1, 2]
     chapters:            # chapter parameters, per chapter
@@ -34,7 +35,7 @@ REPORT_PROFILE = "paper"
 
 #: Top-level sections of a profile, and the parts of its ``training`` section.
 SECTIONS = ("description", "training", "common", "chapters")
-TRAINING_PARTS = ("sizes", "teacher", "student", "dqn")
+TRAINING_PARTS = ("sizes", "teacher", "student", "dqn", "dqn_narrow")
 SIZES = ("train_size", "test_size", "narrow_size")
 
 
@@ -118,7 +119,7 @@ def _training(name: str, directory: Path) -> dict:
 
 def training(name: str) -> dict:
     """The ``training`` section of the shipped profile ``name`` (a ``train_profile``): ``sizes``
-    and the ``teacher``, ``student`` and ``dqn`` overrides; a ProfileError for another name."""
+    and the ``teacher``, ``student``, ``dqn`` and ``dqn_narrow`` overrides; a ProfileError for another name."""
     if not isinstance(name, str) or name not in available_profiles():
         raise ProfileError(f"unknown profile {name!r} for training; choose one of {available_profiles()}")
     return copy.deepcopy(_training(name, PROFILES_DIR))

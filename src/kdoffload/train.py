@@ -137,7 +137,7 @@ def development_set(profile: str = "paper") -> LabelledDataset:
 
 def check_profile(profile: str) -> dict:
     """The ``training`` section of the shipped profile ``profile`` (:func:`kdoffload.settings.training`):
-    the dataset ``sizes`` and the ``teacher``, ``student`` and ``dqn`` overrides."""
+    the dataset ``sizes`` and the ``teacher``, ``student``, ``dqn`` and ``dqn_narrow`` overrides."""
     return settings.training(profile)
 
 
@@ -349,7 +349,7 @@ _cached_baseline = memory.cache(_train_baseline, ignore=["progress"])
 
 def profile_config(base, profile: str, piece: str):
     """``base`` (a :class:`TrainConfig` or a :class:`~kdoffload.drl.DQNConfig`) with the
-    overrides of ``profile`` for ``piece`` ("teacher", "student" or "dqn")."""
+    overrides of ``profile`` for ``piece`` ("teacher", "student", "dqn" or "dqn_narrow")."""
     return replace(base, **check_profile(profile)[piece])
 
 

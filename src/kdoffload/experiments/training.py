@@ -48,11 +48,10 @@ def dqn_budget_config(budget: int, train_profile: str = "smoke", hidden: Sequenc
     from dataclasses import replace
 
     from ..checks import check_count
-    from ..drl import DQN_CONFIG
-    from ..train import NARROW_STATS, profile_config
+    from ..drl import narrow_config
 
     budget = check_count("budget", budget)
-    base = replace(profile_config(DQN_CONFIG, train_profile, "dqn"), stats=NARROW_STATS)
+    base = narrow_config(train_profile)
     updates = max(1, budget // base.env_batch)
     return replace(base, updates=updates, eval_every=min(base.eval_every, updates),
                    target_update=min(base.target_update, updates),
