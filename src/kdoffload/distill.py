@@ -29,7 +29,9 @@ import pandas as pd
 from . import __version__, paper
 from .data import memory
 from .nets import MLPPolicy
-from .train import STUDENT_CONFIG, TrainConfig, check_profile, datasets, fit, new_model, one_hot, profile_config
+from .train import (
+    STUDENT_CONFIG, TrainConfig, check_profile, datasets, fit, input_width, new_model, one_hot, profile_config,
+)
 
 #: Tolerance on "each row sums to 1" for :func:`soften`'s input.
 SUM_TOLERANCE = 1e-4
@@ -146,7 +148,8 @@ def distill(teacher: MLPPolicy, data, T: float = paper.TEMPERATURE, alpha: float
             progress: bool | None = None) -> MLPPolicy:
     """A fresh student (``config.hidden``) trained on ``teacher``'s softened labels of ``data``.
 
-    ``data`` is a :class:`kdoffload.LabelledDataset`; its exact labels enter the loss
+    ``data`` is a :class:`kdoffload.LabelledDataset` (or a task-graph
+    :class:`kdoffload.graphs.learning.GraphDataset`); its exact labels enter the loss
     only through ``alpha`` and are otherwise used for the validation split (early
     stopping on validation normalised latency, as for every network here). Not cached;
     see :func:`train_student_kd`.
@@ -156,7 +159,7 @@ def distill(teacher: MLPPolicy, data, T: float = paper.TEMPERATURE, alpha: float
         raise ValueError("the training set is empty")
     req = data.requirements
     targets = kd_targets(teacher.probabilities(req), T, data.labels, alpha)
-    model = new_model(req.num_subtasks, config, name)
+    model = new_model(req.num_subtasks, config, name, input_width(req))
     model = fit(model, req, targets, data.labels, config, seed, progress, desc=f"{name} T={T:g}")
     model.temperature, model.alpha = T, alpha
     return model

@@ -117,13 +117,15 @@ def mlp_layers(model) -> list[tuple[np.ndarray, np.ndarray]]:
     return layers
 
 
-def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str, outputs: bool = True) -> None:
-    """Layer shapes that chain, take the 2|A| + 5 features and (``outputs``) give 3|A| logits."""
-    width = feature_width(num_subtasks)
+def _check_shapes(layers: list[tuple[int, int]], num_subtasks: int, where: str, outputs: bool = True,
+                  input_width: int | None = None) -> None:
+    """Layer shapes that chain, take the 2|A| + 5 features (or ``input_width``, a task-graph
+    problem's) and (``outputs``) give 3|A| logits."""
+    width = feature_width(num_subtasks) if input_width is None else int(input_width)
     if layers[0][0] != width:
+        needs = f"2|A| + 5 = {width}" if input_width is None else f"input_width = {width}"
         raise LeanFormatError(
-            f"{where}: first layer takes {layers[0][0]} inputs, but |A| = {num_subtasks} needs "
-            f"2|A| + 5 = {width} features"
+            f"{where}: first layer takes {layers[0][0]} inputs, but |A| = {num_subtasks} needs {needs} features"
         )
     for k in range(1, len(layers)):
         if layers[k][0] != layers[k - 1][1]:
@@ -168,18 +170,20 @@ def _network_parts(model):
 
 def network_arrays(body, num_subtasks: int, transform: str = "none", mean=None, std=None,
                    feature_scale: dict | None = None, name: str = "kd_dil_lean",
-                   outputs: bool = True) -> tuple[dict, list[np.ndarray]]:
+                   outputs: bool = True, input_width: int | None = None) -> tuple[dict, list[np.ndarray]]:
     """The header and float32 arrays of a lean weight file for the Linear/ReLU stack ``body``.
 
     ``outputs=False`` skips the check that the last layer gives 3|A| logits (the DQN's
-    head scores 3^|A| actions; see :mod:`kdoffload.lean_policies`).
+    head scores 3^|A| actions; see :mod:`kdoffload.lean_policies`). ``input_width``
+    (default: the chain's 2|A| + 5) is stored in the header when given: a network of a
+    task-graph problem, whose features its problem prepares (:mod:`kdoffload.graphs.learning`).
     """
     if feature_scale is None:
         feature_scale = FEATURE_SCALE
     check_choice("transform", transform, TRANSFORMS)
     layers = mlp_layers(body)
     shapes = [(int(w.shape[1]), int(w.shape[0])) for w, _ in layers]
-    _check_shapes(shapes, num_subtasks, "cannot export", outputs=outputs)
+    _check_shapes(shapes, num_subtasks, "cannot export", outputs=outputs, input_width=input_width)
     arrays = [a for w, b in layers for a in (w, b)]
     width = shapes[0][0]
     if transform != "none":
@@ -195,6 +199,8 @@ def network_arrays(body, num_subtasks: int, transform: str = "none", mean=None, 
         "activation": "relu", "dtype": "<f4", "transform": transform, "log_floor": LOG_FLOOR,
         "feature_scale": {key: float(feature_scale[key]) for key in _FIELDS},
     }
+    if input_width is not None:
+        header["input_width"] = int(input_width)
     return header, arrays
 
 
@@ -207,7 +213,9 @@ def _prepare(model, num_subtasks, transform, mean, std, feature_scale, name) -> 
     std = model_std if std is None else std
     num_subtasks = num_subtasks or model_subtasks or 6
     name = name or (f"{model_name}_lean" if model_name else "kd_dil_lean")
-    return network_arrays(body, num_subtasks, transform, mean, std, feature_scale, name)
+    width = getattr(model, "input_width", None)
+    width = None if width is None or width == feature_width(num_subtasks) else width
+    return network_arrays(body, num_subtasks, transform, mean, std, feature_scale, name, input_width=width)
 
 
 def export_lean(model, path, *, num_subtasks: int | None = None, transform: str | None = None,
@@ -270,6 +278,8 @@ def _decode(data: bytes, path) -> tuple[dict, np.ndarray]:
         layers = [(int(a), int(b)) for a, b in header["layers"]]
         num_subtasks = int(header["num_subtasks"])
         expected = int(header["payload_bytes"])
+        input_width = header.get("input_width")
+        input_width = None if input_width is None else int(input_width)
     except (ValueError, KeyError, TypeError) as error:
         raise LeanFormatError(f"{path}: corrupt header ({error})") from None
     payload = data[end:]
@@ -280,7 +290,7 @@ def _decode(data: bytes, path) -> tuple[dict, np.ndarray]:
         raise LeanFormatError(f"{path}: corrupt payload (CRC-32 mismatch)")
     if not layers:
         raise LeanFormatError(f"{path}: no layers")
-    _check_shapes(layers, num_subtasks, str(path))
+    _check_shapes(layers, num_subtasks, str(path), input_width=input_width)
     width = layers[0][0]
     transform = header.get("transform")
     if transform not in TRANSFORMS:
@@ -320,9 +330,14 @@ class LeanMLP:
             self.mean = np.array(values[offset:offset + width], dtype=np.float32)
             self.std = np.array(values[offset + width:offset + 2 * width], dtype=np.float32)
         scale = header["feature_scale"]
+        #: Features the first layer takes: the chain's 2|A| + 5, or a task-graph problem's
+        #: (then :meth:`features` and :meth:`logits_one` do not apply; the problem prepares them).
+        self.input_width = width
         # One float64 divisor per feature column, in the order of kdoffload.features.
         self._divisor = np.concatenate([np.full(count, scale[field])
                                         for field, count in feature_columns(self.num_subtasks).items()])
+        if "input_width" in header:
+            self._divisor = None
         self._layers = list(zip(self.weights, self.biases))
         self._hidden, self._last = self._layers[:-1], self._layers[-1]
 
@@ -333,6 +348,7 @@ class LeanMLP:
     def features(self, req: Requirements) -> np.ndarray:
         """The features of ``req`` (n, 2|A| + 5) float32, equal to ``kdoffload.features(req)``
         (each value is the float64 quotient rounded to float32)."""
+        self.check_subtasks(req)
         raw = np.concatenate((req.E, req.D, req.p1[:, None], req.p2[:, None], req.b1[:, None], req.b2[:, None]),
                              axis=1)
         raw /= self._divisor
@@ -387,7 +403,11 @@ class LeanMLP:
         return self.logits_one(req).reshape(1, self.num_subtasks, NUM_LOCATIONS).argmax(axis=2)
 
     def check_subtasks(self, req: Requirements) -> None:
-        """A ValueError if ``req`` has another |A| than the network decides."""
+        """A ValueError if ``req`` has another |A| than the network decides, or if the network
+        takes a task-graph problem's features (its problem prepares them, not ``req``)."""
+        if self._divisor is None:
+            raise ValueError(f"this network takes input_width = {self.input_width} task-graph features, not chain "
+                             f"requirements: give it its problem's features (kdoffload.graphs.learning)")
         if req.E.shape[1] != self.num_subtasks:
             raise ValueError(f"this network decides |A| = {self.num_subtasks} subtasks, "
                              f"got requirements with |A| = {req.E.shape[1]}")

@@ -79,6 +79,11 @@ def wide_statistics(num_subtasks: int, transform: str = "log") -> tuple[np.ndarr
     return np.array(mean), np.array(std)
 
 
+def _is_chain_width(width: int) -> bool:
+    """Whether ``width`` is 2|A| + 5 for some |A| >= 1."""
+    return width >= feature_width(1) and (width - feature_width(0)) % 2 == 0
+
+
 def check_features(x, width: int) -> np.ndarray:
     """``x`` as a finite float32 (n, width) matrix with n >= 1, or a ValueError saying what is wrong."""
     array = np.asarray(x, dtype=np.float32)
@@ -98,24 +103,27 @@ class InputScaler(nn.Module):
     Parameters
     ----------
     width : int
-        Number of features (2|A| + 5).
+        Number of features (2|A| + 5 for a chain; any width >= 1 with ``stats="fit"``,
+        e.g. the features of a task-graph learning problem, :mod:`kdoffload.graphs.learning`).
     transform : {"log", "standard", "none"}
         See the module docstring. ``"none"`` uses no statistics.
     stats : {"wide", "fit"}
         ``"wide"``: the exact moments under the wide preset (:func:`wide_statistics`),
-        set at construction; :meth:`fit` keeps them. ``"fit"``: :meth:`fit` estimates
-        them from training features.
+        set at construction; :meth:`fit` keeps them (chain features only). ``"fit"``:
+        :meth:`fit` estimates them from training features.
     """
 
     def __init__(self, width: int, transform: str = "log", stats: str = "wide"):
         super().__init__()
         check_choice("transform", transform, TRANSFORMS)
         check_choice("stats", stats, STATS)
-        num_subtasks = subtasks_of_width(width)
-        self.width = int(width)
+        self.width = check_count("width", width)
         self.transform = transform
         self.stats = stats
-        mean, std = wide_statistics(num_subtasks, transform)
+        if stats == "wide" or _is_chain_width(self.width):
+            mean, std = wide_statistics(subtasks_of_width(self.width), transform)
+        else:  # placeholders until fit()
+            mean, std = np.zeros(self.width), np.ones(self.width)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
 
@@ -169,18 +177,27 @@ class MLPPolicy(nn.Module):
         Input pipeline, see :class:`InputScaler`.
     name : str
         Name shown by :func:`kdoffload.evaluate`.
+    input_width : int, optional
+        Number of input features; default 2|A| + 5 (the chain's :func:`kdoffload.features`).
+        Another width (a task-graph learning problem, :mod:`kdoffload.graphs.learning`)
+        needs ``stats="fit"``.
 
     Attributes set by training (see :mod:`kdoffload.train`): ``history`` (a pandas
     DataFrame, one row per epoch), ``train_seconds`` and ``config``.
     """
 
     def __init__(self, num_subtasks: int = 6, hidden: Sequence[int] = TEACHER_HIDDEN,
-                 transform: str = "log", name: str = "dil", stats: str = "wide"):
+                 transform: str = "log", name: str = "dil", stats: str = "wide", input_width: int | None = None):
         super().__init__()
         self.num_subtasks = check_count("num_subtasks", num_subtasks)
         self.hidden = check_widths("hidden", hidden)
         self.name = name
-        self.input_width = feature_width(self.num_subtasks)
+        self.input_width = feature_width(self.num_subtasks) if input_width is None else check_count(
+            "input_width", input_width)
+        if stats == "wide" and self.input_width != feature_width(self.num_subtasks):
+            raise ValueError(f"stats must be 'fit' for input_width = {self.input_width} (the wide moments are "
+                             f"those of the chain's 2|A| + 5 = {feature_width(self.num_subtasks)} features), "
+                             f"got stats = 'wide'")
         self.scaler = InputScaler(self.input_width, transform, stats)
         layers, width = hidden_layers(self.input_width, self.hidden)
         layers.append(nn.Linear(width, NUM_LOCATIONS * self.num_subtasks))
@@ -191,6 +208,9 @@ class MLPPolicy(nn.Module):
         return self.body(self.scaler(x)).view(-1, self.num_subtasks, NUM_LOCATIONS)
 
     def _inputs(self, req_or_features) -> torch.Tensor:
+        features_of = getattr(req_or_features, "features", None)
+        if callable(features_of):  # a learning batch of task-graph requests (kdoffload.graphs.learning)
+            return torch.from_numpy(check_features(features_of(), self.input_width))
         if isinstance(req_or_features, Requirements):
             if req_or_features.num_subtasks != self.num_subtasks:
                 raise ValueError(f"this network decides |A| = {self.num_subtasks} subtasks, "

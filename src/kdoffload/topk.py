@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ from .checks import check_array, check_count, describe, show
 from .nets import MLPPolicy
 from .system import NUM_LOCATIONS, check_requirements, latency
 
-__all__ = ["k_best", "recheck", "TopKRecheck"]
+__all__ = ["k_best", "k_best_one", "recheck", "TopKRecheck"]
 
 
 def _check_log_probs(log_probs, name: str = "log_probs") -> np.ndarray:
@@ -144,6 +145,59 @@ def k_best(log_probs, k: int) -> tuple[np.ndarray, np.ndarray]:
         slot = np.take_along_axis(parents[j], slot, axis=1)
     assignments = order[np.arange(r)[:, None, None], np.arange(n)[None, None, :], ranks]
     return (assignments[0], joint[0]) if single else (assignments, joint)
+
+
+#: Largest ``k`` for which :func:`k_best_one` enumerates the subsets of the ``k`` cheapest moves.
+SUBSET_LIMIT = 12
+
+
+@lru_cache(maxsize=None)
+def _subsets(k: int) -> np.ndarray:
+    """(2**k, k) bool: every subset of ``k`` items, as rows of bits."""
+    return ((np.arange(2 ** k)[:, None] >> np.arange(k)) & 1).astype(bool)
+
+
+def k_best_one(log_probs: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` most probable joint assignments (k, n) of one row ``log_probs`` (n, 3),
+    for per-request code: unchecked (finite float input, ``1 <= k <= 3**n``), and fast
+    for ``k`` much smaller than ``n``.
+
+    The same assignments as :func:`k_best` (up to the order of equal joint values), found
+    among a few moves only. Each assignment is the argmax with some positions moved to
+    their second or third choice, each move costing ``delta >= 0`` of joint log-probability.
+    An assignment that makes a move outside the ``k`` cheapest moves is beaten by the
+    argmax and by those ``k`` single moves, so it is not among the ``k`` best. For
+    ``k <= SUBSET_LIMIT`` every subset of the ``k`` cheapest moves that moves each position
+    at most once is priced at once and the ``k`` cheapest kept; for larger ``k``,
+    :func:`k_best` runs on the positions of those moves (at most ``k``).
+    """
+    n = log_probs.shape[0]
+    order = np.argsort(-log_probs, axis=1, kind="stable")
+    best = order[:, 0].astype(np.int64)
+    if k == 1:
+        return best[None]
+    ranked = np.take_along_axis(log_probs, order, axis=1)
+    moves = (ranked[:, :1] - ranked[:, 1:]).ravel()  # move 2j + q - 1: position j to its rank-q choice
+    cheapest = np.argpartition(moves, k - 1)[:k] if moves.size > k else np.arange(moves.size)
+    position, rank = np.divmod(cheapest, NUM_LOCATIONS - 1)
+    if NUM_LOCATIONS ** len(np.unique(position)) < k:  # too few positions for k assignments: use them all
+        return k_best(log_probs, k)[0]
+    if len(cheapest) > SUBSET_LIMIT:
+        positions = np.unique(position)
+        partial, _ = k_best(log_probs[positions], k)
+        assignments = np.repeat(best[None], k, axis=0)
+        assignments[:, positions] = partial
+        return assignments
+    subsets = _subsets(len(cheapest))
+    first, second = np.nonzero(np.triu(position[:, None] == position[None, :], 1))
+    if len(first):  # a position moves at most once
+        subsets = subsets[~(subsets[:, first] & subsets[:, second]).any(axis=1)]
+    totals = subsets @ moves[cheapest]
+    rows, columns = np.nonzero(subsets[np.argsort(totals, kind="stable")[:k]])
+    assignments = np.repeat(best[None], k, axis=0)
+    moved = position[columns]
+    assignments[rows, moved] = order[moved, rank[columns] + 1]
+    return assignments
 
 
 def recheck(req, log_probs, k: int, cost: Callable = latency) -> np.ndarray:

@@ -176,12 +176,33 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def batch_features(req) -> np.ndarray:
+    """The network inputs of a training batch: :func:`kdoffload.features` of chain
+    Requirements, or ``req.features()`` of a learning batch (:class:`kdoffload.graphs.learning.GraphBatch`)."""
+    return features(req) if isinstance(req, Requirements) else req.features()
+
+
+def batch_scorer(req, labels):
+    """A :class:`~kdoffload.evaluate.Scorer` of chain Requirements, or ``req.scorer(labels)``
+    of a learning batch (same methods: latencies, normalized_latency, accuracy, subtask_accuracy)."""
+    return Scorer(req, labels) if isinstance(req, Requirements) else req.scorer(labels)
+
+
+def _check_batch(req):
+    if isinstance(req, Requirements):
+        return req
+    if all(callable(getattr(req, method, None)) for method in ("features", "take", "scorer")):
+        return req
+    raise ValueError(f"req must be kdoffload.Requirements or a learning batch with features(), take() and "
+                     f"scorer() (kdoffload.graphs.learning.GraphBatch), got {type(req).__name__}")
+
+
 class _Validator:
     """Normalised latency and accuracy of a network's decisions on a validation set (:class:`Scorer`)."""
 
-    def __init__(self, req: Requirements, labels: np.ndarray):
-        self.x = torch.from_numpy(features(req))
-        self.scorer = Scorer(req, labels)
+    def __init__(self, req, labels: np.ndarray):
+        self.x = torch.from_numpy(batch_features(req))
+        self.scorer = batch_scorer(req, labels)
 
     @torch.no_grad()
     def __call__(self, model: MLPPolicy) -> dict[str, float]:
@@ -220,8 +241,10 @@ def fit(model: MLPPolicy, req: Requirements, targets, labels, config: TrainConfi
     ----------
     model : MLPPolicy
         Its input scaler is fitted on the training split first.
-    req : Requirements
-        The training set (n >= 1 requirements).
+    req : Requirements or GraphBatch
+        The training set (n >= 1 requirements), chain Requirements or a learning batch of
+        task-graph requests (:class:`kdoffload.graphs.learning.GraphBatch`: ``features()``,
+        ``take(index)``, ``scorer(labels)``).
     targets : array (n, |A|, 3)
         Target distribution per subtask: :func:`one_hot` exact labels, or (softened)
         teacher probabilities, or a mix (see :func:`kdoffload.distill.kd_targets`).
@@ -240,9 +263,8 @@ def fit(model: MLPPolicy, req: Requirements, targets, labels, config: TrainConfi
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
-    if not isinstance(req, Requirements):
-        raise ValueError(f"req must be kdoffload.Requirements, got {type(req).__name__}")
-    x_all = check_features(features(req), model.input_width)
+    req = _check_batch(req)
+    x_all = check_features(batch_features(req), model.input_width)
     n = len(x_all)
     targets = np.asarray(targets, dtype=np.float32)
     if targets.shape != (n, model.num_subtasks, NUM_LOCATIONS):
@@ -319,19 +341,25 @@ def fit(model: MLPPolicy, req: Requirements, targets, labels, config: TrainConfi
     return model
 
 
-def new_model(num_subtasks: int, config: TrainConfig, name: str) -> MLPPolicy:
+def new_model(num_subtasks: int, config: TrainConfig, name: str, input_width: int | None = None) -> MLPPolicy:
     """An untrained network of ``config.hidden`` (built without touching torch's global RNG;
-    :func:`fit` re-initialises it from its seed)."""
+    :func:`fit` re-initialises it from its seed). ``input_width`` defaults to the chain's 2|A| + 5."""
     with torch.random.fork_rng(devices=[]):
-        return MLPPolicy(num_subtasks, config.hidden, config.transform, name, config.stats)
+        return MLPPolicy(num_subtasks, config.hidden, config.transform, name, config.stats, input_width)
+
+
+def input_width(req) -> int | None:
+    """The feature width of a learning batch (None for chain Requirements: 2|A| + 5)."""
+    return None if isinstance(req, Requirements) else int(req.width)
 
 
 def train_supervised(data: LabelledDataset, config: TrainConfig = TEACHER_CONFIG, seed: int = 0,
                      name: str = "dil", progress: bool | None = None) -> MLPPolicy:
-    """A fresh network of ``config.hidden`` trained on the exact labels of ``data`` (no cache)."""
+    """A fresh network of ``config.hidden`` trained on the exact labels of ``data`` (no cache):
+    a :class:`kdoffload.LabelledDataset` or a :class:`kdoffload.graphs.learning.GraphDataset`."""
     if len(data) < 1:
         raise ValueError("the training set is empty")
-    model = new_model(data.requirements.num_subtasks, config, name)
+    model = new_model(data.requirements.num_subtasks, config, name, input_width(data.requirements))
     return fit(model, data.requirements, one_hot(data.labels), data.labels, config, seed, progress, desc=name)
 
 

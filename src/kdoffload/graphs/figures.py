@@ -16,7 +16,7 @@ from ..system import LOCATION_NAMES, NUM_LOCATIONS
 from .model import GraphRequirements, cost_terms
 from .solvers import ishikawa_arcs
 
-__all__ = ["SOLVER_LABELS", "cut_graph", "frontier", "placement_maps", "heuristic_gaps"]
+__all__ = ["SOLVER_LABELS", "FAMILY_MARKERS", "cut_graph", "frontier", "placement_maps", "heuristic_gaps", "pareto"]
 
 #: Display names of the exact graph solvers.
 SOLVER_LABELS = {"exhaustive": "exhaustive search", "mincut": "minimum cut", "ilp": "integer program (CBC)"}
@@ -141,3 +141,38 @@ def heuristic_gaps(latencies: pd.DataFrame, xlabel: str) -> plt.Figure:
     grid.set_axis_labels(xlabel, "latency / optimal")
     grid.set_titles(row_template="{row_name}", col_template="{col_name}")
     return grid.figure
+
+
+#: Marker of each policy family in :func:`pareto`.
+FAMILY_MARKERS = {"exact": "s", "heuristic": "o", "seen labels": "D", "learned": "^"}
+
+
+@_closed
+def pareto(frame: pd.DataFrame) -> plt.Figure:
+    """Normalised latency (log) against seconds per request (log), one panel per problem,
+    one point per policy (marker by family), the Pareto front as a line, from the rows of
+    :func:`kdoffload.graphs.payoff.measure` (columns ``problem``, ``label``, ``family``,
+    ``seconds``, ``mean``, ``pareto``)."""
+    problems = list(dict.fromkeys(frame["problem"]))
+    columns = min(3, len(problems))
+    rows = -(-len(problems) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.6 * rows), squeeze=False)
+    labels = list(dict.fromkeys(frame["label"]))
+    palette = dict(zip(labels, sns.color_palette("tab20", len(labels))))
+    for ax, problem in zip(axes.ravel(), problems):
+        rows_here = frame[frame["problem"] == problem]
+        for _, row in rows_here.iterrows():
+            ax.scatter(row["seconds"], row["mean"], marker=FAMILY_MARKERS.get(row["family"], "o"),
+                       color=palette[row["label"]], s=40, edgecolor="black" if row["pareto"] else "none",
+                       label=row["label"], zorder=3)
+        front = rows_here[rows_here["pareto"]].sort_values("seconds")
+        ax.step(front["seconds"], front["mean"], where="post", color="0.3", lw=1, zorder=2)
+        ax.set(xscale="log", yscale="log", title=problem, xlabel="seconds per request")
+        ax.set_ylabel("latency / optimal")
+    for ax in axes.ravel()[len(problems):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], marker=FAMILY_MARKERS.get(family, "o"), color=palette[label], linestyle="")
+               for label, family in frame.drop_duplicates("label")[["label", "family"]].itertuples(index=False)]
+    fig.legend(handles, labels, loc="lower center", ncols=4, fontsize="small", bbox_to_anchor=(0.5, -0.02 - 0.04 * rows))
+    fig.tight_layout()
+    return fig
