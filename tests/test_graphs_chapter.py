@@ -164,3 +164,17 @@ def test_figures_draw_one_panel_per_graph():
     assert len(gaps.axes) == 1
     times = frontier.solver_times([4], 1, progress=False)
     assert figures.frontier(times).axes[0].get_xscale() == "log"
+
+
+def test_learning_rows_carry_each_verdict_and_the_largest_k_on_the_chain():
+    from kdoffload.graphs.summary import learning_rows
+
+    assert learning_rows({})["measured"].tolist() == ["not measured yet (chapter 8)"]
+    results = {"learning": {
+        "verdicts": {"resnet50": "resnet50: learning does not pay: no learned policy is close"},
+        "chain_topk": [{"K": 1, "mean": 1.02, "low": 1.01, "high": 1.03, "cost_vs_dp": 2.0},
+                       {"K": 32, "mean": 1.001, "low": 1.0, "high": 1.002, "cost_vs_dp": 25.4}]}}
+    rows = learning_rows(results).set_index("what")["measured"]
+    assert rows["does learning pay on resnet50 (direct link)?"] == "learning does not pay: no learned policy is close"
+    assert rows["chain KD student with top-K re-check"] == (
+        "top-32: 1.0010 [1.0000, 1.0020] at 25 times the dynamic program's time per request")

@@ -2,7 +2,8 @@
 
 The paper publishes no number for task graphs, so each row carries a finding and the
 evidence behind it, never a verdict against the paper. Rows read the results file's
-``graphs`` entry (written by the graph chapter); a missing entry gives one row saying so.
+``graphs`` entry (written by the graph chapter) and ``learning`` entry (written by the
+chapter "Where learning pays"); a missing entry gives one row saying so.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["beyond_rows"]
+__all__ = ["beyond_rows", "learning_rows"]
 
 _WHERE = "Beyond the paper (chapter 7)"  # the Summary's "where" column
+_WHERE_LEARNING = "Beyond the paper (chapter 8)"
 
 
 def _largest(frontier: list, topology: str, solver: str):
@@ -58,4 +60,24 @@ def beyond_rows(results: dict) -> pd.DataFrame:
     shares = {name: float(np.mean(group.index.isin(mixed.index))) for name, group in splits.groupby("graph")}
     add("DNN graphs: share of swept bandwidths where the optimum splits the network",
         ", ".join(f"{name} {share:.0%}" for name, share in shares.items()))
+    return pd.concat([pd.DataFrame(rows), learning_rows(results)], ignore_index=True)
+
+
+def learning_rows(results: dict) -> pd.DataFrame:
+    """One row per learning problem (its verdict) and one for top-K on the chain, from
+    ``results["learning"]``."""
+    learning = results.get("learning")
+    if not learning:
+        return pd.DataFrame([{"where": _WHERE_LEARNING, "what": "learning on computation graphs",
+                              "measured": "not measured yet (chapter 8)", "paper": "no number"}])
+    rows = [{"where": _WHERE_LEARNING, "what": f"does learning pay on {name} (direct link)?",
+             "measured": sentence.split(": ", 1)[1], "paper": "no number"}
+            for name, sentence in learning["verdicts"].items()]
+    chain = pd.DataFrame(learning["chain_topk"])
+    largest = chain.loc[chain["K"].idxmax()]
+    rows.append({"where": _WHERE_LEARNING, "what": "chain KD student with top-K re-check",
+                 "measured": f"top-{largest['K']:.0f}: {largest['mean']:.4f} [{largest['low']:.4f}, "
+                             f"{largest['high']:.4f}] at {largest['cost_vs_dp']:.0f} times the dynamic "
+                             f"program's time per request",
+                 "paper": "no number"})
     return pd.DataFrame(rows)
