@@ -165,3 +165,46 @@ def test_verdicts_follow_the_rule(learned_mean, seen_mean, expected):
         {"policy": "slow", "label": "Slow", "family": "heuristic", "seconds": 0.01, "mean": 1.0},  # only 2x faster
     ])
     assert payoff.verdict(frame).startswith(expected)
+
+
+@pytest.mark.parametrize("name, topology", [("dag30", "direct"), ("dag30", "relay"), ("mobilenet_v2", "direct")])
+def test_lean_cost_is_the_graph_latency(name, topology):
+    problem = learning.GraphProblem(name, topology)
+    req = problem.sample(6, seed=3)
+    candidates = np.random.default_rng(0).integers(0, 3, size=(16, problem.num_nodes))
+    cost = learning.LeanCost(problem.graph)
+    for i in range(req.n):
+        one = req.take([i])
+        expected = graphs.latency(one, candidates[None])[0]  # the (r, k, n) form of the reference
+        np.testing.assert_allclose(cost(one, candidates), expected, rtol=1e-12)
+
+
+def test_seen_placements_decide_alike_per_request_and_batched():
+    problem = learning.problem("dag30")
+    req = problem.sample(25, seed=8)
+    labels = np.random.default_rng(1).integers(0, 3, size=(40, problem.num_nodes))
+    seen = payoff.SeenPlacements(labels, 8)
+    np.testing.assert_array_equal(np.concatenate([seen.decide(req.take([i])) for i in range(req.n)]),
+                                  seen.decide(req))
+
+
+def test_excess_sources_split_the_excess_by_hand(trained, monkeypatch):
+    problem, data, _, student = trained
+    test = learning.labelled(problem, 4, seed=11, progress=False, cache=False)
+    n = problem.num_nodes
+    seen_placement = data.labels[0]
+    # the policy: requests 0-1 a placement seen in training, requests 2-3 one never seen
+    novel = np.arange(n) % 3  # device, edge, cloud, device, ...: no optimum in the training labels
+    assert not (data.labels == novel).all(axis=1).any()
+    decisions = np.stack([seen_placement, seen_placement, novel, novel])
+
+    class Fixed:
+        def decide(self, req):
+            return decisions
+
+    monkeypatch.setattr(payoff, "train_network", lambda *args, **kwargs: Fixed())
+    frame = payoff.excess_sources(problem, data, test, [0], 2.0, worst=1)
+    excess = graphs.latency(test.requests, decisions) - graphs.latency(test.requests, test.labels)
+    assert frame["novel requests"].iloc[0] == 0.5
+    assert frame["excess on novel"].iloc[0] == pytest.approx(excess[2:].sum() / excess.sum())
+    assert frame["excess on the 1 worst"].iloc[0] == pytest.approx(excess.max() / excess.sum())

@@ -54,7 +54,7 @@ from .model import TOPOLOGIES, GraphRequirements, check_graph_requirements, cost
 __all__ = [
     "PROBLEMS", "DAG_NODES", "DAG_SEED", "INPUT_SCALE_RANGE", "CYCLES_PER_FLOP", "TEACHER_CONFIG", "STUDENT_CONFIG",
     "GraphProblem", "problem", "GraphBatch", "GraphDataset", "GraphScorer", "labelled", "NetworkPolicy",
-    "LeanNetworkPolicy", "train_network", "KINDS",
+    "LeanCost", "LeanNetworkPolicy", "train_network", "KINDS",
 ]
 
 #: The problems: the four DNN graphs and one random layered DAG.
@@ -196,7 +196,10 @@ class GraphProblem:
 
     def features_one(self, req: GraphRequirements) -> np.ndarray:
         """Features (width,) float32 of the first request of ``req``, unchecked (the lean per-request path)."""
-        return np.concatenate([np.atleast_1d(column) for column in self._columns(req, 0)]).astype(np.float32)
+        columns = self._columns(req, 0)
+        if self.is_dnn:  # six scalars
+            return np.array(columns, dtype=np.float32)
+        return np.concatenate([np.atleast_1d(column) for column in columns]).astype(np.float32)
 
     def cost(self, req: GraphRequirements, placements) -> np.ndarray:
         """Summed latency (seconds) of ``placements`` (r, n) or (r, k, n): :func:`kdoffload.graphs.latency`."""
@@ -345,12 +348,47 @@ class NetworkPolicy:
         return self.model.decide(self.problem.features(req))
 
 
+class LeanCost:
+    """The summed latency of ``k`` candidate placements of one request, in few numpy calls:
+    the per-request form of :func:`kdoffload.graphs.latency` (output returned), used by the
+    top-K re-check. Per request it builds the 3 x 3 hop matrix from ``b1``, ``b2``, ``b3``
+    in Python floats, the (n, 3) node terms, and reads each candidate's node and edge
+    terms with one gather each; the graph's index arrays are prepared once.
+    """
+
+    def __init__(self, graph):
+        self._nodes = np.arange(graph.num_nodes)
+        self._tails, self._heads = graph.edges[:, 0].copy(), graph.edges[:, 1].copy()
+
+    @staticmethod
+    def hops(req: GraphRequirements) -> np.ndarray:
+        """(3, 3) seconds per byte of the first request (:func:`~kdoffload.graphs.hop_matrix`'s rule)."""
+        d01, d12 = 1.0 / float(req.b1[0]), 1.0 / float(req.b2[0])
+        d02 = d01 + d12
+        if req.topology == "direct":
+            d03 = 1.0 / float(req.b3[0])
+            d01, d12, d02 = min(d01, d03 + d12), min(d12, d01 + d03), min(d02, d03)
+        return np.array([[0.0, d01, d02], [d01, 0.0, d12], [d02, d12, 0.0]])
+
+    def __call__(self, req: GraphRequirements, candidates: np.ndarray) -> np.ndarray:
+        """Seconds (k,) of ``candidates`` (k, n) for the first request of ``req``."""
+        hop = self.hops(req)
+        cycles = req.cycles[0]
+        unary = np.outer(cycles, (1.0 / float(req.p1[0]), 1.0 / float(req.p2[0]), 0.0))
+        unary += np.outer(req.input_data[0], hop[0])
+        unary += np.outer(req.output_data[0], hop[:, 0])
+        total = unary[self._nodes, candidates].sum(axis=1)
+        if len(self._tails):
+            total += (hop[candidates[:, self._tails], candidates[:, self._heads]] * req.data[0]).sum(axis=1)
+        return total
+
+
 class LeanNetworkPolicy:
     """The per-request form of a :class:`NetworkPolicy`: the problem's features of one
     request and the network's forward pass in plain numpy (:func:`kdoffload.lean.lean_mlp`,
     matrix-vector products), then the argmax per node -- or, with ``k > 1``, the cheapest
-    of the ``k`` most probable placements (:func:`kdoffload.topk.k_best`) under the
-    request's exact cost terms."""
+    of the ``k`` most probable placements (:func:`kdoffload.topk.k_best_one`), priced
+    exactly by :class:`LeanCost`."""
 
     def __init__(self, policy: NetworkPolicy, k: int = 1):
         from ..lean import lean_mlp
@@ -360,6 +398,7 @@ class LeanNetworkPolicy:
         self.k = check_count("k", k)
         self.name = policy.name if self.k == 1 else f"{policy.name}+top{self.k}"
         self._shape = (1, self.problem.num_nodes, NUM_LOCATIONS)
+        self._cost = LeanCost(self.problem.graph)
 
     def logits_one(self, req: GraphRequirements) -> np.ndarray:
         """Logits (1, n, 3) of the first request of ``req``."""
@@ -374,10 +413,8 @@ class LeanNetworkPolicy:
             return logits.argmax(axis=2)
         from ..topk import k_best_one
 
-        candidates = k_best_one(logits[0], self.k)[None]
-        unary, pairwise = cost_terms(req)
-        costs = placement_cost(unary, pairwise, req.graph.edges, candidates)
-        return candidates[:, int(np.argmin(costs[0]))]
+        candidates = k_best_one(logits[0], self.k)
+        return candidates[None, int(np.argmin(self._cost(req, candidates)))]
 
 
 #: The learned policies on a problem: the teacher on hard labels, the student distilled
