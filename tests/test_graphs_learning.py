@@ -208,3 +208,38 @@ def test_excess_sources_split_the_excess_by_hand(trained, monkeypatch):
     assert frame["novel requests"].iloc[0] == 0.5
     assert frame["excess on novel"].iloc[0] == pytest.approx(excess[2:].sum() / excess.sum())
     assert frame["excess on the 1 worst"].iloc[0] == pytest.approx(excess.max() / excess.sum())
+
+
+def test_decision_times_time_every_policy_on_every_request_in_rounds():
+    calls = []
+
+    class Counting:
+        def __init__(self, name, seconds):
+            self.name, self.seconds = name, seconds
+
+        def decide(self, one):
+            calls.append((self.name, one))
+            end = __import__("time").perf_counter() + self.seconds
+            while __import__("time").perf_counter() < end:
+                pass
+
+    times = payoff.decision_times({"slow": Counting("slow", 2e-3), "fast": Counting("fast", 0.0)}, ["a", "b"],
+                                  repeats=2)
+    assert times["slow"] >= 2e-3 > times["fast"]
+    # per round, each policy in turn: a warm-up call, then every request
+    assert calls == ([("slow", "a"), ("slow", "a"), ("slow", "b"), ("fast", "a"), ("fast", "a"), ("fast", "b")]
+                     * 2)
+
+
+def test_chain_topk_scores_the_student_and_times_it_beside_the_dp():
+    import kdoffload as kd
+    from kdoffload import nets
+
+    test = kd.labelled_dataset(60, seed=3, cache=False)
+    students = {seed: nets.student(6, stats="wide") for seed in (0, 1)}  # untrained: any logits will do
+    frame = payoff.chain_topk(students, test, ks=(1, 4, 32), timing_count=5, n_boot=100)
+    own = np.mean([kd.latency(test.requirements, students[seed].decide(test.requirements)).mean() for seed in (0, 1)])
+    assert frame["K"].tolist() == [1, 4, 32]
+    assert frame["mean"].iloc[0] == pytest.approx(own / kd.latency(test.requirements, test.labels).mean())
+    assert (np.diff(frame["mean"]) <= 1e-12).all()  # more candidates never cost more
+    np.testing.assert_allclose(frame["cost_vs_dp"], frame["seconds"] / frame["dp_seconds"])

@@ -38,7 +38,7 @@ from .learning import GraphDataset, GraphProblem, LeanCost, LeanNetworkPolicy, t
 from .model import cost_terms, latency, placement_cost
 
 __all__ = ["SeenPlacements", "RelayCut", "KS", "HEURISTICS", "policy_label", "measure", "pareto_front", "verdict",
-           "decision_time", "choose_temperature", "excess_sources", "LeanChainTopK", "chain_topk"]
+           "decision_times", "choose_temperature", "excess_sources", "LeanChainTopK", "chain_topk"]
 
 #: Candidates of the top-K re-check.
 KS = (1, 2, 4, 8, 16, 32)
@@ -94,22 +94,31 @@ def policy_label(name: str) -> str:
     return f"{label} + top-{top}" if top else label
 
 
-#: Timed calls per request in :func:`decision_time`.
-REPEATS = 3
+#: Rounds of :func:`decision_times`.
+REPEATS = 5
 
 
-def decision_time(policy, requests: Sequence, repeats: int = REPEATS) -> float:
-    """Median wall time (seconds) of ``policy.decide`` over ``repeats`` calls on each
-    one-request batch of ``requests`` (after one warm-up call), on one thread."""
-    times = []
+def decision_times(policies: dict, requests: Sequence, repeats: int = REPEATS) -> dict:
+    """``{name: seconds}``: the time of one ``policy.decide`` on a one-request batch, on one thread.
+
+    In each of ``repeats`` rounds the policies take turns; each decides every request of
+    ``requests`` in a row after one warm-up call (warm caches, as a server deciding request
+    after request with one policy) and scores the median time per call. A policy's time is
+    the median over rounds, so a slow spell of the machine falls on one round of every
+    policy alike rather than on whichever policy it met.
+    """
+    rounds = {name: [] for name in policies}
     with limited_threads(1):
-        policy.decide(requests[0])
-        for one in requests:
-            for _ in range(repeats):
-                start = time.perf_counter()
-                policy.decide(one)
-                times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        for _ in range(repeats):
+            for name, policy in policies.items():
+                policy.decide(requests[0])
+                block = []
+                for one in requests:
+                    start = time.perf_counter()
+                    policy.decide(one)
+                    block.append(time.perf_counter() - start)
+                rounds[name].append(np.median(block))
+    return {name: float(np.median(values)) for name, values in rounds.items()}
 
 
 def _family(name: str) -> str:
@@ -130,8 +139,8 @@ def measure(problem: GraphProblem, train: GraphDataset, test: GraphDataset, seed
     Learned policies are trained on ``train`` for every seed (cached) and measured per
     seed; the KD student is distilled at ``temperature`` and also re-checked with each K
     of ``ks`` (K > 1). One row per policy: ``policy``, ``label``, ``family``, ``mean``,
-    ``std`` (over seeds), ``low``, ``high`` (95 % bootstrap), ``seconds`` (median per
-    request over ``timing_count`` test requests, the first seed's model),
+    ``std`` (over seeds), ``low``, ``high`` (95 % bootstrap), ``seconds`` (per request,
+    on ``timing_count`` test requests, :func:`decision_times`; the first seed's model),
     ``speedup`` (ILP seconds / seconds) and ``given`` (what the policy was given).
     """
     from ..topk import TopKRecheck
@@ -173,10 +182,11 @@ def measure(problem: GraphProblem, train: GraphDataset, test: GraphDataset, seed
     # (seeds, r, n) decisions -> (seeds, r) latencies, via the (r, k, n) form of latency
     lat = {name: latency(req, decisions.transpose(1, 0, 2)).T for name, decisions in batched.items()}
     intervals = uncertainty.bootstrap_interval(lat, optimal, "normalized_latency", n_boot)
+    seconds = decision_times(lean, singles)
     rows = []
     for name, values in intervals.items():
         rows.append({"problem": problem.name, "policy": name, "label": policy_label(name), "family": _family(name),
-                     **values, "seconds": decision_time(lean[name], singles), "given": given[name]})
+                     **values, "seconds": seconds[name], "given": given[name]})
     frame = pd.DataFrame(rows)
     frame["speedup"] = frame.loc[frame.policy == "ilp", "seconds"].iloc[0] / frame["seconds"]
     frame["pareto"] = pareto_front(frame)
@@ -318,10 +328,9 @@ def chain_topk(students: dict, test, ks: Sequence[int] = KS, timing_count: int =
     lat = {f"top{k}": np.stack([chain_latency(req, TopKRecheck(students[seed], k).decide(req)) for seed in seeds])
            for k in ks}
     intervals = uncertainty.bootstrap_interval(lat, optimal, "normalized_latency", n_boot)
-    dp_seconds = decision_time(LeanDynamicProgramming(), singles)
-    rows = [{"K": k, **intervals[f"top{k}"], "seconds": decision_time(LeanChainTopK(students[seeds[0]], k), singles),
-             "dp_seconds": dp_seconds}
-            for k in ks]
+    seconds = decision_times({"dp": LeanDynamicProgramming(),
+                              **{k: LeanChainTopK(students[seeds[0]], k) for k in ks}}, singles)
+    rows = [{"K": k, **intervals[f"top{k}"], "seconds": seconds[k], "dp_seconds": seconds["dp"]} for k in ks]
     frame = pd.DataFrame(rows)
-    frame["cost_vs_dp"] = frame["seconds"] / dp_seconds
+    frame["cost_vs_dp"] = frame["seconds"] / frame["dp_seconds"]
     return frame
