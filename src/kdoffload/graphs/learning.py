@@ -46,10 +46,11 @@ import numpy as np
 from .. import __version__
 from ..checks import check_choice, check_count, check_int, show
 from ..data import memory
+from ..evaluate import Scorer
 from ..system import NUM_LOCATIONS, PRESETS
 from .dnn import DNN_GRAPHS, dnn_graph, dnn_info
 from .families import B3_RANGE, layered_dag, sample_network, sample_weights
-from .model import TOPOLOGIES, GraphRequirements, check_graph_requirements, cost_terms, latency, placement_cost
+from .model import TOPOLOGIES, GraphRequirements, check_graph_requirements, cost_terms, placement_cost
 
 __all__ = [
     "PROBLEMS", "DAG_NODES", "DAG_SEED", "INPUT_SCALE_RANGE", "CYCLES_PER_FLOP", "TEACHER_CONFIG", "STUDENT_CONFIG",
@@ -201,19 +202,16 @@ class GraphProblem:
             return np.array(columns, dtype=np.float32)
         return np.concatenate([np.atleast_1d(column) for column in columns]).astype(np.float32)
 
-    def cost(self, req: GraphRequirements, placements) -> np.ndarray:
-        """Summed latency (seconds) of ``placements`` (r, n) or (r, k, n): :func:`kdoffload.graphs.latency`."""
-        return latency(req, placements)
-
 
 def problem(name: str, topology: str = "direct") -> GraphProblem:
     """The problem ``name`` (one of :data:`PROBLEMS`) under ``topology``."""
     return GraphProblem(name, topology)
 
 
-class GraphScorer:
-    """Placements on fixed requests scored against fixed optimal placements (the graph
-    counterpart of :class:`kdoffload.evaluate.Scorer`, with the same methods)."""
+class GraphScorer(Scorer):
+    """Placements on fixed requests scored against fixed optimal placements: the chain's
+    :class:`kdoffload.evaluate.Scorer` (normalised latency, accuracies) with the graph's
+    summed latency."""
 
     def __init__(self, req: GraphRequirements, optimal):
         self.unary, self.pairwise = cost_terms(req)
@@ -228,15 +226,6 @@ class GraphScorer:
     def latencies(self, decisions: np.ndarray) -> np.ndarray:
         """Summed latency (r,) of ``decisions`` (r, n), seconds."""
         return placement_cost(self.unary, self.pairwise, self.edges, np.asarray(decisions, dtype=np.int64))
-
-    def normalized_latency(self, decisions: np.ndarray) -> float:
-        return float(self.latencies(decisions).mean() / self.optimal_mean)
-
-    def accuracy(self, decisions: np.ndarray) -> float:
-        return float((decisions == self.optimal).all(axis=1).mean())
-
-    def subtask_accuracy(self, decisions: np.ndarray) -> float:
-        return float((decisions == self.optimal).mean())
 
 
 @dataclass(frozen=True)
